@@ -1,0 +1,226 @@
+// The console of one counter: runs actions (one at a time, each with one
+// Idempotency-Key kept across retries), keeps the state fresh, and says what happened.
+
+import { api, ApiError, retrying } from "/static/display/common/api.js";
+import { allowedActions, CONFIRM } from "./state.js";
+import { errorText, t } from "./strings.js";
+import { confirmDialog, pickService } from "./dialogs.js";
+import { counterConfig, serviceName } from "./render.js";
+import { startLive } from "./live.js";
+
+const RETRY_TRIES = 10; // about a minute of backoff before giving up on an action
+const MESSAGE_MS = 6000;
+
+export function counterPath(siteId, counterId, action = "") {
+  const base = `/api/v1/sites/${encodeURIComponent(siteId)}/counters/${encodeURIComponent(counterId)}`;
+  return action ? `${base}/${action}` : base;
+}
+
+// hooks: {signedOut(), counterGone(counterId), siteChanged()}
+export function createConsole({ store, siteId, hooks }) {
+  let live = null;
+  let messageTimer = null;
+  let generation = 0; // bumps on every counter switch: late answers for the old one are dropped
+  let epoch = 0; // bumps on every action: a read started before it may be stale
+
+  function say(text, kind = "info") {
+    clearTimeout(messageTimer);
+    store.set({ message: text ? { text, kind } : null });
+    if (text && kind !== "error") messageTimer = setTimeout(() => store.set({ message: null }), MESSAGE_MS);
+  }
+
+  async function handleReadError(err) {
+    if (!(err instanceof ApiError)) throw err;
+    if (err.status === 401) return hooks.signedOut(t("err_unauthorized"));
+    if (err.status === 403) return store.set({ forbidden: true });
+    if (err.status === 404) return hooks.counterGone(store.get().counterId);
+    // network or server trouble: the stream's reconnect triggers a resync later
+  }
+
+  async function refreshCounter() {
+    const { counterId } = store.get();
+    const mine = generation;
+    const seen = epoch;
+    if (!counterId) return;
+    try {
+      const data = await api("GET", counterPath(siteId, counterId));
+      if (mine !== generation) return;
+      // An action began meanwhile: its own answer wins, and it refreshes again after.
+      if (store.get().busy || seen !== epoch) return;
+      store.set({ counter: data.counter, today: data.today, forbidden: false });
+    } catch (err) {
+      if (mine === generation) await handleReadError(err);
+    }
+  }
+
+  async function refreshQueue() {
+    const { counterId, site } = store.get();
+    const mine = generation;
+    if (!counterId) return;
+    try {
+      const data = await api("GET", counterPath(siteId, counterId, "waiting"));
+      if (mine !== generation) return;
+      const queue = data.tickets || [];
+      const patch = { queue };
+      if (queue.length < 100) {
+        // The whole queue is here: count it exactly.
+        const config = counterConfig(site, counterId);
+        const waiting = { ...store.get().waiting };
+        for (const service of config ? config.services : []) waiting[service] = 0;
+        for (const ticket of queue) waiting[ticket.service] = (waiting[ticket.service] || 0) + 1;
+        patch.waiting = waiting;
+      }
+      store.set(patch);
+    } catch (err) {
+      if (mine === generation) await handleReadError(err);
+    }
+  }
+
+  function successText(action, data, before) {
+    const state = store.get();
+    const counterName = state.counter ? state.counter.name : "";
+    const ticket = data && data.ticket;
+    if (action === "next" && !ticket) return t("queue_empty_next");
+    if (data && data.counter) return t(`done_${action}`);
+    const number = ticket ? ticket.number : before ? before.number : "";
+    const service = ticket ? serviceName(state.site, ticket.service) : "";
+    return t(`done_${action}`, { number, counter: counterName, service });
+  }
+
+  function applyAnswer(action, data) {
+    const counter = store.get().counter;
+    if (data.counter) return store.set({ counter: data.counter });
+    if (!counter) return;
+    const ticket = data.ticket || null;
+    const holds = ticket && (ticket.status === "called" || ticket.status === "serving");
+    store.set({ counter: { ...counter, ticket: holds ? ticket : null } });
+  }
+
+  // Ask what the action needs (a confirmation, a target service); null = cancelled.
+  async function prepare(action, extra) {
+    const state = store.get();
+    const ticket = state.counter && state.counter.ticket;
+    if (CONFIRM.has(action)) {
+      const vars = { number: ticket ? ticket.number : "", counter: state.counter ? state.counter.name : "" };
+      const key = action === "no-show" ? "no_show" : action;
+      const ok = await confirmDialog({
+        title: t(`confirm_${key}_title`, vars),
+        text: t(`confirm_${key}_text`, vars),
+        ok: t(`confirm_${key}_ok`, vars),
+      });
+      return ok ? {} : null;
+    }
+    if (action === "transfer") {
+      const service = await pickService({ site: state.site, exclude: ticket && ticket.service, number: ticket ? ticket.number : "" });
+      return service ? { body: { service: service.id } } : null;
+    }
+    if (action === "call") return { body: { ticket: extra.ticket.id } };
+    return {};
+  }
+
+  let preparing = false;
+
+  async function act(action, extra = {}) {
+    const state = store.get();
+    if (state.busy || preparing || state.forbidden || !state.counter) return;
+    if (action === "pause-toggle") action = state.counter.status === "paused" ? "resume" : "pause";
+    if (!allowedActions(state.counter.status, state.counter.ticket).has(action)) return;
+    const mine = generation;
+    const before = state.counter.ticket;
+    let plan = {};
+    if (CONFIRM.has(action) || action === "transfer") {
+      preparing = true;
+      try {
+        plan = await prepare(action, extra);
+      } finally {
+        preparing = false;
+      }
+      if (!plan || store.get().busy || mine !== generation) return;
+    } else {
+      plan = await prepareNow(action, extra);
+    }
+    await send(action, plan, before, mine);
+  }
+
+  // Actions without a dialog must mark the console busy before any await, so a
+  // double click (or a bouncing foot pedal) sends exactly one request.
+  function prepareNow(action, extra) {
+    store.set({ busy: action });
+    return action === "call" ? { body: { ticket: extra.ticket.id } } : {};
+  }
+
+  async function send(action, plan, before, mine) {
+    const { counterId } = store.get();
+    epoch += 1;
+    store.set({ busy: action });
+    say("");
+    try {
+      const data = await retrying("POST", counterPath(siteId, counterId, action), {
+        body: plan.body,
+        tries: RETRY_TRIES,
+        onRetry: () => store.set({ retryingAction: true }),
+      });
+      if (mine !== generation) return;
+      store.set({ retryingAction: false, busy: null });
+      epoch += 1;
+      applyAnswer(action, data);
+      say(successText(action, data, before), action === "next" && !data.ticket ? "warn" : "ok");
+    } catch (err) {
+      store.set({ retryingAction: false, busy: null });
+      if (mine !== generation) return;
+      if (err instanceof ApiError && err.status === 401) return hooks.signedOut(t("err_unauthorized"));
+      if (err instanceof ApiError && err.status === 403) store.set({ forbidden: true });
+      say(errorText(err), "error");
+    } finally {
+      if (store.get().busy === action) store.set({ busy: null });
+    }
+    refreshCounter();
+    refreshQueue();
+  }
+
+  function open(counterId) {
+    close();
+    generation += 1;
+    const { site } = store.get();
+    const config = counterConfig(site, counterId);
+    store.set({
+      counterId,
+      counter: null, // until the server says (actions stay disabled)
+      today: null,
+      waiting: {},
+      queue: [],
+      forbidden: false,
+      busy: null,
+      message: null,
+      streamOnline: true,
+      retryingAction: false,
+    });
+    refreshCounter();
+    refreshQueue();
+    live = startLive({
+      store,
+      siteId,
+      config,
+      hooks: {
+        refreshCounter,
+        refreshQueue,
+        refreshSite: hooks.siteChanged,
+        changedElsewhere: () => say(t("changed_elsewhere")),
+      },
+    });
+  }
+
+  function close() {
+    generation += 1;
+    if (live) live.stop();
+    live = null;
+    clearTimeout(messageTimer);
+  }
+
+  // A safety net: figures and state once a minute even if nothing happened.
+  setInterval(() => {
+    if (live && store.get().streamOnline) refreshCounter();
+  }, 60000);
+
+  return { open, close, act, refreshCounter, refreshQueue };
+}

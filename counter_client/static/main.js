@@ -1,0 +1,269 @@
+// Officer console, /counter/{site}: sign in, pick a counter, work it.
+
+import { api, ApiError } from "/static/display/common/api.js";
+import { createStore, initialState } from "./state.js";
+import { errorText, lang, setLang, t, translatePage } from "./strings.js";
+import { fold } from "./format.js";
+import { renderConsole, renderHeader, renderBanner, renderTimer, counterConfig } from "./render.js";
+import { createConsole } from "./console.js";
+import { installShortcuts } from "./keys.js";
+import {
+  belongsToSite,
+  isStaff,
+  login,
+  logout,
+  mayUse,
+  rememberCounter,
+  rememberedCounter,
+  usableCounters,
+  whoAmI,
+} from "./session.js";
+
+const $ = (id) => document.getElementById(id);
+const siteId = document.body.dataset.site;
+const VIEWS = ["loading", "login", "pick", "console"];
+let view = "loading";
+
+function show(name) {
+  view = name;
+  for (const other of VIEWS) $(`view-${other}`).hidden = other !== name;
+  document.body.dataset.view = name;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Keep trying while the server is unreachable: the console must come back by itself.
+async function patiently(fn) {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof ApiError) || (err.status !== 0 && err.status < 500)) throw err;
+      $("banner").hidden = false;
+      $("banner").textContent = t("offline");
+      await sleep(Math.min(10000, 500 * 2 ** attempt));
+    }
+  }
+}
+
+async function loadSite() {
+  return patiently(() => api("GET", `/api/v1/sites/${encodeURIComponent(siteId)}`));
+}
+
+const store = createStore({ ...initialState(null), streamOnline: true, retryingAction: false, message: null });
+
+const counter = createConsole({
+  store,
+  siteId,
+  hooks: {
+    signedOut: (message) => signedOut(message),
+    counterGone: (counterId) => {
+      rememberCounter(siteId, null);
+      counter.close();
+      store.set({ counterId: null, counter: null });
+      showPicker(t("pick_gone", { counter: counterId }));
+    },
+    siteChanged: async () => {
+      try {
+        store.set({ site: await loadSite() });
+      } catch {
+        /* keep the old document */
+      }
+    },
+  },
+});
+
+const onCall = (ticket) => counter.act("call", { ticket });
+
+store.subscribe((state) => {
+  if (view === "console") renderConsole(state, { onCall });
+  else {
+    renderHeader(state);
+    renderBanner(state);
+  }
+});
+
+// ------------------------------------------------------------------ login
+
+function showLogin(message = "") {
+  counter.close();
+  store.set({ me: null, counterId: null, counter: null });
+  show("login");
+  $("login-error").textContent = message;
+  $("login-password").value = "";
+  $("login-username").focus();
+}
+
+async function signedOut(message) {
+  showLogin(message);
+}
+
+$("login-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const submit = $("login-submit");
+  if (submit.disabled) return;
+  submit.disabled = true;
+  submit.textContent = t("logging_in");
+  $("login-error").textContent = "";
+  try {
+    const me = await login($("login-username").value.trim(), $("login-password").value);
+    if (!me) throw new ApiError(401, "unauthorized", "");
+    await afterLogin(me);
+  } catch (err) {
+    const wrong = err instanceof ApiError && (err.status === 401 || err.status === 400 || err.status === 422);
+    $("login-error").textContent = wrong ? t("login_failed") : errorText(err);
+    $("login-password").select();
+  } finally {
+    submit.disabled = false;
+    submit.textContent = t("login");
+  }
+});
+
+$("logout").addEventListener("click", async () => {
+  counter.close();
+  await logout();
+  showLogin();
+});
+
+// ------------------------------------------------------------------ counter choice
+
+function counterSubtitle(site, config) {
+  const agency = site.agencies.find((a) => a.id === config.agency);
+  return agency ? agency.short_name || agency.name : config.agency;
+}
+
+function drawPicker() {
+  const { site, me } = store.get();
+  const list = $("pick-list");
+  const counters = usableCounters(me, site);
+  const filter = $("pick-filter");
+  filter.hidden = counters.length <= 8;
+  const terms = fold(filter.value.trim()).split(/\s+/).filter(Boolean);
+  const services = new Map(site.services.map((s) => [s.id, s.name]));
+  const shown = counters.filter((c) => {
+    const text = fold([c.name, c.id, counterSubtitle(site, c), c.zone, ...c.services.map((s) => services.get(s))].join(" "));
+    return terms.every((term) => text.includes(term));
+  });
+  list.replaceChildren();
+  for (const config of shown) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "pick-item";
+    button.dataset.counter = config.id;
+    const name = document.createElement("strong");
+    name.textContent = config.name;
+    const agency = document.createElement("span");
+    agency.className = "pick-agency";
+    agency.textContent = counterSubtitle(site, config);
+    const what = document.createElement("span");
+    what.className = "pick-services";
+    what.textContent = config.services.map((s) => services.get(s) || s).join(" · ");
+    button.append(name, agency, what);
+    button.addEventListener("click", () => chooseCounter(config.id));
+    list.append(button);
+  }
+  if (counters.length && !shown.length) {
+    const empty = document.createElement("p");
+    empty.className = "muted";
+    empty.textContent = t("pick_no_match");
+    list.append(empty);
+  }
+}
+
+function showPicker(note = "") {
+  const { site, me } = store.get();
+  counter.close();
+  store.set({ counterId: null, counter: null });
+  show("pick");
+  let text = note;
+  if (!belongsToSite(me, site.id)) text = t("pick_other_site");
+  else if (!usableCounters(me, site).length) text = t("pick_none");
+  $("pick-note").hidden = !text;
+  $("pick-note").textContent = text;
+  drawPicker();
+  const first = $("pick-list").querySelector("button");
+  if (!$("pick-filter").hidden) $("pick-filter").focus();
+  else if (first) first.focus();
+}
+
+$("pick-filter").addEventListener("input", drawPicker);
+$("pick-filter").addEventListener("keydown", (event) => {
+  if (event.key !== "Enter") return;
+  const first = $("pick-list").querySelector("button");
+  if (first) first.click();
+});
+
+function chooseCounter(counterId) {
+  rememberCounter(siteId, counterId);
+  openConsole(counterId);
+}
+
+function openConsole(counterId) {
+  show("console");
+  counter.open(counterId);
+  const { me, site } = store.get();
+  // We know already; the server has the last word (its 403 sets the same flag).
+  if (!mayUse(me, site, counterId)) store.set({ forbidden: true });
+  if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
+}
+
+$("change-counter").addEventListener("click", () => {
+  rememberCounter(siteId, null);
+  showPicker();
+});
+
+async function afterLogin(me) {
+  store.set({ me });
+  const { site } = store.get();
+  if (!belongsToSite(me, site.id)) return showPicker();
+  const asked = new URLSearchParams(location.search).get("counter");
+  if (asked && counterConfig(site, asked)) return openConsole(asked);
+  const remembered = rememberedCounter(siteId);
+  if (remembered && counterConfig(site, remembered) && (isStaff(me) || mayUse(me, site, remembered))) {
+    return openConsole(remembered);
+  }
+  return showPicker();
+}
+
+// ------------------------------------------------------------------ buttons, keys, language
+
+for (const button of document.querySelectorAll("#actions [data-action]")) {
+  button.addEventListener("click", () => {
+    button.blur(); // so Space means Next, not "press the last clicked button again"
+    counter.act(button.dataset.action);
+  });
+}
+
+installShortcuts({ enabled: () => view === "console", act: (action) => counter.act(action) });
+
+function drawLanguage() {
+  translatePage();
+  const other = lang() === "id" ? "en" : "id";
+  $("lang").textContent = other === "en" ? "English" : "Bahasa Indonesia";
+  $("lang").lang = other;
+  if (view === "pick") drawPicker();
+  if (view === "console") renderConsole(store.get(), { onCall });
+}
+
+$("lang").addEventListener("click", () => {
+  setLang(lang() === "id" ? "en" : "id");
+  drawLanguage();
+});
+
+setInterval(() => {
+  if (view === "console") renderTimer(store.get());
+}, 1000);
+
+// ------------------------------------------------------------------ start
+
+async function boot() {
+  drawLanguage();
+  const site = await loadSite();
+  store.set({ site });
+  $("banner").hidden = true;
+  const me = await patiently(whoAmI);
+  if (!me) return showLogin();
+  return afterLogin(me);
+}
+
+boot();

@@ -1,0 +1,111 @@
+// Live connection to a site's event stream (spec section 3).
+//
+// Starts from a snapshot, applies events in seq order, reconnects with backoff and
+// resumes with ?since=<last seq>, so the server replays exactly what was missed.
+// Events at or below the last seen seq are dropped: nothing is shown or announced twice.
+// On an unfiltered stream a gap in seq is a fault: reconnect and replay from the last seq.
+
+export class EventStream {
+  constructor({ site, filters = {}, ticket = null, token = null, onSnapshot, onEvent, onMessage, onStatus }) {
+    this.site = site;
+    this.filters = filters; // {agency: "a,b", counter: "...", zone: "..."}
+    this.ticket = ticket;
+    this.token = token;
+    this.onSnapshot = onSnapshot || (() => {});
+    this.onEvent = onEvent || (() => {});
+    this.onMessage = onMessage || (() => {});
+    this.onStatus = onStatus || (() => {});
+    this.seq = null;
+    this.socket = null;
+    this.attempt = 0;
+    this.stopped = false;
+    this.timer = null;
+    this.online = false;
+  }
+
+  get filtered() {
+    return Object.values(this.filters).some((value) => value);
+  }
+
+  url() {
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(this.filters)) if (value) params.set(name, value);
+    if (this.ticket) params.set("ticket", this.ticket);
+    if (this.token) params.set("token", this.token);
+    if (this.seq !== null) params.set("since", String(this.seq));
+    const query = params.toString();
+    return `${scheme}//${location.host}/ws/sites/${encodeURIComponent(this.site)}/events${query ? "?" + query : ""}`;
+  }
+
+  start() {
+    this.stopped = false;
+    this.connect();
+    return this;
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (this.socket) this.socket.close();
+  }
+
+  setStatus(online, reason) {
+    if (this.online === online && online) return;
+    this.online = online;
+    this.onStatus(online ? "online" : "offline", reason);
+  }
+
+  connect() {
+    clearTimeout(this.timer);
+    const socket = new WebSocket(this.url());
+    this.socket = socket;
+    socket.onopen = () => this.setStatus(true);
+    socket.onmessage = (message) => {
+      let data;
+      try {
+        data = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      this.handle(socket, data);
+    };
+    socket.onclose = (event) => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      this.setStatus(false, event.reason || "");
+      if (this.stopped) return;
+      // 1008: the server refused us (unknown site, bad credential). Keep trying slowly:
+      // a TV must come back by itself once the configuration is fixed.
+      const base = event.code === 1008 ? 15000 : 500 * 2 ** Math.min(this.attempt, 5);
+      this.attempt += 1;
+      const delay = Math.min(15000, base) * (0.75 + Math.random() * 0.5);
+      this.timer = setTimeout(() => this.connect(), delay);
+    };
+  }
+
+  handle(socket, data) {
+    if (data.type === "snapshot") {
+      this.attempt = 0;
+      this.seq = data.seq;
+      this.setStatus(true);
+      this.onSnapshot(data.state, data.seq);
+      return;
+    }
+    if (data.seq === undefined || data.seq === null) {
+      this.attempt = 0;
+      this.setStatus(true);
+      this.onMessage(data);
+      return;
+    }
+    if (this.seq !== null && data.seq <= this.seq) return; // already applied
+    if (this.seq !== null && !this.filtered && data.seq !== this.seq + 1) {
+      socket.close(4000, "gap"); // resume from our last seq; the server replays the rest
+      return;
+    }
+    this.attempt = 0;
+    this.setStatus(true);
+    this.seq = data.seq;
+    this.onEvent(data);
+  }
+}

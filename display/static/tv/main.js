@@ -1,0 +1,157 @@
+// Lobby TV page: wires the site document, the event stream, the view and the announcer.
+// Data comes from <body data-*> (the page handler fills it); see docs/display.md.
+
+import { api } from "../common/api.js";
+import { EventStream } from "../common/connection.js";
+import { Announcer } from "./announcer.js";
+import { Clock } from "./clock.js";
+import { DEFAULT_TEMPLATE, fillTemplate } from "./phrase.js";
+import { Speech } from "./speech.js";
+import { TvState } from "./state.js";
+import { Strings } from "./strings.js";
+import { TvView } from "./render.js";
+import { VoiceBank } from "./voice.js";
+
+const body = document.body;
+const siteId = body.dataset.site;
+const filters = { agency: body.dataset.agency, counter: body.dataset.counter, zone: body.dataset.zone };
+const token = new URLSearchParams(location.search).get("token");
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const strings = new Strings();
+const view = new TvView(document, strings);
+const clock = new Clock({
+  timeElement: document.getElementById("clock-time"),
+  dateElement: document.getElementById("clock-date"),
+  timeZone: body.dataset.timezone,
+});
+const soundButton = document.getElementById("sound-button");
+const speech = new Speech();
+const voice = new VoiceBank({
+  onStateChange: (state) => {
+    soundButton.hidden = state !== "suspended";
+    body.dataset.audio = state;
+  },
+});
+const announcer = new Announcer({
+  voice,
+  speech,
+  onChange: () => (body.dataset.announceQueue = String(announcer.items.length)),
+});
+window.loket = { announcer, state: null, stream: null, voice, view };
+
+function applyLayout() {
+  const fixed = body.dataset.layout;
+  const portrait = fixed === "portrait" || (fixed === "auto" && innerHeight > innerWidth);
+  document.documentElement.classList.toggle("portrait", portrait);
+  document.documentElement.classList.toggle("landscape", !portrait);
+}
+
+function applyStrings() {
+  strings.apply(document);
+  clock.setLocale(strings.t("locale"));
+  document.getElementById("lang-toggle").textContent = strings.t("language");
+  if (window.loket.state) view.renderAll(window.loket.state);
+}
+
+// GET with patience: a TV that boots before the network keeps trying.
+async function fetchJson(path) {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await api("GET", path, { token });
+    } catch (err) {
+      if (err.status && err.status < 500 && err.status !== 429) throw err;
+      view.setOnline(false);
+      await sleep(Math.min(15000, 1000 * 2 ** attempt));
+    }
+  }
+}
+
+function announceCall(event, site, state) {
+  const ticket = event.ticket;
+  const counterName = (event.counter || ticket.counter || {}).name || "";
+  const values = { number: ticket.number, counter: counterName, service: state.serviceName(ticket.service) };
+  const template = site.announcement || DEFAULT_TEMPLATE;
+  announcer.announce({ key: event.seq, text: fillTemplate(template, values), template, values });
+}
+
+// Reloads the page for a new configuration once the announcer has finished (at most 30 s).
+async function reloadWhenQuiet() {
+  await sleep(1500);
+  for (let waited = 0; waited < 30000 && !announcer.idle; waited += 500) await sleep(500);
+  location.reload();
+}
+
+async function refreshState(state) {
+  // Events keep arriving while we ask: retry until the answer is not older than them.
+  for (let tries = 0; tries < 3; tries += 1) {
+    const fresh = await fetchJson(`/api/v1/sites/${encodeURIComponent(siteId)}/state`);
+    if (state.seq === null || fresh.seq >= state.seq) {
+      state.applySnapshot(fresh, state.seq === null ? fresh.seq : Math.max(fresh.seq, state.seq));
+      view.renderAll(state);
+      return;
+    }
+  }
+}
+
+async function main() {
+  applyLayout();
+  addEventListener("resize", applyLayout);
+  applyStrings();
+  clock.start();
+  document.getElementById("lang-toggle").addEventListener("click", () => {
+    strings.toggle();
+    applyStrings();
+  });
+  soundButton.addEventListener("click", () => {
+    speech.unlock();
+    voice.resume().catch((err) => console.warn("loket: audio resume", err));
+  });
+
+  const site = await fetchJson(`/api/v1/sites/${encodeURIComponent(siteId)}`);
+  view.setTicker(site.running_text || "");
+  const state = new TvState(site, filters);
+  window.loket.state = state;
+  view.renderAll(state);
+
+  const stream = new EventStream({
+    site: siteId,
+    filters,
+    token,
+    onSnapshot: (snapshot, seq) => {
+      state.applySnapshot(snapshot, seq);
+      view.renderAll(state);
+      body.dataset.seq = String(seq);
+    },
+    onEvent: (event) => {
+      const change = state.applyEvent(event);
+      body.dataset.seq = String(event.seq);
+      if (change.call) {
+        view.renderCall(state, true);
+        view.renderRecent(state);
+        announceCall(event, site, state);
+      }
+      for (const id of change.counters) view.renderCounter(state, id);
+      if (change.waiting) view.renderWaiting(state);
+      if (change.announcement) {
+        view.showAnnouncement(change.announcement);
+        announcer.announce({ key: event.seq, text: change.announcement });
+      }
+      if (change.reload === "state") refreshState(state).catch((err) => console.warn("loket: state", err));
+      if (change.reload === "page") reloadWhenQuiet();
+    },
+    onStatus: (status) => {
+      body.dataset.connection = status;
+      view.setOnline(status === "online");
+    },
+  });
+  window.loket.stream = stream;
+  stream.start();
+}
+
+main().catch((err) => {
+  console.error("loket: TV failed to start", err);
+  body.dataset.connection = "failed";
+  view.setOnline(false);
+  setTimeout(() => location.reload(), 30000);
+});

@@ -1,0 +1,455 @@
+"""HTTP routes of `/api/v1` (spec section 2): parse, authorize, call the store, answer.
+
+No rule lives here: the domain and the Lua scripts decide; this module only translates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from . import domain, ikm
+from .auth import (
+    ANONYMOUS,
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    STAFF,
+    Authenticator,
+    Principal,
+    require,
+    require_counter,
+)
+from .config import Site
+from .errors import (
+    BadRequest,
+    Forbidden,
+    InvalidField,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    Unauthorized,
+)
+from .estimate import estimate_wait_s
+from .store import Idem, Store
+
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,200}")
+READERS = ("display", "kiosk", "officer", "supervisor")
+ISSUERS = ("kiosk", "officer", "supervisor")
+
+
+class Json(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+# -- request plumbing -------------------------------------------------------------------
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def _auth(request: Request) -> Authenticator:
+    auth: Authenticator = request.app.state.auth
+    return auth
+
+
+async def principal_of(request: Request) -> Principal | None:
+    return await _auth(request).from_request(request.method, request.headers, request.cookies)
+
+
+async def body_of(
+    request: Request, allowed: dict[str, type | tuple[type, ...]], required: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The JSON object body, with only `allowed` fields of the given types."""
+    limit: int = request.app.state.settings.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The body is larger than {limit // 1024} KiB.")
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise PayloadTooLarge(f"The body is larger than {limit // 1024} KiB.")
+    if not raw.strip():
+        data: Any = {}
+    else:
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise BadRequest("The body is not valid JSON.", code="malformed_json") from None
+    if not isinstance(data, dict):
+        raise BadRequest("The body must be a JSON object.", code="malformed_json")
+    for name, value in data.items():
+        if name not in allowed:
+            raise InvalidField(name, "unknown field")
+        kinds = allowed[name] if isinstance(allowed[name], tuple) else (allowed[name],)
+        if isinstance(value, bool) and bool not in kinds:  # type: ignore[operator]
+            raise InvalidField(name, "has the wrong type")
+        if not isinstance(value, kinds):  # type: ignore[arg-type]
+            raise InvalidField(name, "has the wrong type")
+    for name in required:
+        if name not in data:
+            raise InvalidField(name, "is required")
+    return data
+
+
+def idem_of(request: Request, principal: Principal | None) -> Idem | None:
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    if IDEMPOTENCY_KEY.fullmatch(key) is None:
+        raise InvalidField("Idempotency-Key", "must be 1-200 visible ASCII characters")
+    scope = (principal or ANONYMOUS).key
+    digest = hashlib.sha256(
+        f"{scope}\n{request.method}\n{request.url.path}\n{key}".encode()
+    ).hexdigest()
+    ttl_ms: int = request.app.state.settings.idempotency_ttl_s * 1000
+    return Idem(digest, ttl_ms)
+
+
+async def site_of(request: Request) -> Site:
+    return await _store(request).site(request.path_params["site"])
+
+
+async def reader_site(request: Request) -> tuple[Site, Principal | None]:
+    """A public read: anyone, unless the site requires a display (or stronger) token."""
+    principal = await principal_of(request)
+    site = await site_of(request)
+    if site.require_display_token:
+        require(principal, READERS, site.id)
+    return site, principal
+
+
+def staff(principal: Principal | None) -> bool:
+    return principal is not None and principal.role in STAFF
+
+
+def view(ticket: dict[str, Any] | None, with_id: bool) -> dict[str, Any] | None:
+    return None if ticket is None else domain.ticket_view(ticket, with_id=with_id)
+
+
+def actor(principal: Principal) -> str:
+    return principal.name or principal.role
+
+
+# -- sites --------------------------------------------------------------------------------
+
+
+async def list_sites(request: Request) -> Response:
+    store = _store(request)
+    sites = []
+    for sid in await store.site_ids():
+        try:
+            site = await store.site(sid)
+        except NotFound:
+            continue
+        sites.append({"id": site.id, "name": site.name})
+    return Json({"sites": sites})
+
+
+async def get_site(request: Request) -> Response:
+    site, _ = await reader_site(request)
+    return Json(site.public())
+
+
+async def get_state(request: Request) -> Response:
+    site, principal = await reader_site(request)
+    return Json(domain.state_view(await _store(request).state(site), with_id=staff(principal)))
+
+
+async def get_events(request: Request) -> Response:
+    site, principal = await reader_site(request)
+    since = parse_since(request.query_params.get("since", "0"))
+    events, _ = await _store(request).events_after(site.id, since)
+    with_id = staff(principal)
+    return Json({"events": [event_view(e, with_id) for e in events]})
+
+
+def parse_since(raw: str | None) -> int:
+    if raw is None or not raw.isdigit() or len(raw) > 18:
+        raise InvalidField("since", "must be a non-negative integer")
+    return int(raw)
+
+
+def event_view(event: dict[str, Any], with_id: bool) -> dict[str, Any]:
+    if event.get("ticket"):
+        return {**event, "ticket": domain.ticket_view(event["ticket"], with_id=with_id)}
+    return event
+
+
+async def announce(request: Request) -> Response:
+    principal = await principal_of(request)
+    site = await site_of(request)
+    require(principal, ("supervisor",), site.id)
+    body = await body_of(request, {"text": str}, ("text",))
+    text = body["text"].strip()
+    if not text or len(text) > 500:
+        raise InvalidField("text", "must be 1-500 characters")
+    seq = await _store(request).announce(site, text, idem=idem_of(request, principal))
+    return Json({"seq": seq}, status_code=201)
+
+
+# -- tickets ------------------------------------------------------------------------------
+
+
+async def issue_ticket(request: Request) -> Response:
+    principal = await principal_of(request)
+    site = await site_of(request)
+    p = require(principal, ISSUERS, site.id)
+    body = await body_of(request, {"service": str, "priority": bool}, ("service",))
+    priority = bool(body.get("priority", False))
+    store = _store(request)
+    if p.role == "kiosk":
+        if priority and not site.kiosk_priority:
+            raise Forbidden(
+                "This site does not let kiosks issue priority tickets.", code="priority_not_allowed"
+            )
+        address = request.client.host if request.client else "unknown"
+        if not await store.hit(site.id, "kiosk", p.key, site.kiosk_rate_per_minute) or not (
+            await store.hit(site.id, "address", address, site.address_rate_per_minute)
+        ):
+            raise RateLimited("Too many tickets from this kiosk; please wait a minute.")
+    ticket = await store.issue(site, body["service"], priority=priority, idem=idem_of(request, p))
+    position, wait = await _position(store, site, ticket)
+    return Json(
+        {"ticket": view(ticket, True), "position": position, "estimated_wait_s": wait},
+        status_code=201,
+    )
+
+
+async def _position(store: Store, site: Site, ticket: dict[str, Any]) -> tuple[Any, Any]:
+    position = await store.position(site, ticket)
+    if position is None:
+        return None, None
+    open_counters, samples = await store.service_load(site, ticket["service"])
+    return position, estimate_wait_s(position, open_counters, samples)
+
+
+async def get_ticket(request: Request) -> Response:
+    site, _ = await site_of(request), None
+    store = _store(request)
+    ticket = await store.ticket(site, request.path_params["ticket"])
+    position, wait = await _position(store, site, ticket)
+    return Json({"ticket": view(ticket, True), "position": position, "estimated_wait_s": wait})
+
+
+async def cancel_ticket(request: Request) -> Response:
+    # Knowing the id is the visitor's right to cancel; staff may cancel too.
+    principal = await principal_of(request)
+    site = await site_of(request)
+    await body_of(request, {})
+    ticket = await _store(request).cancel(
+        site, request.path_params["ticket"], idem=idem_of(request, principal)
+    )
+    return Json({"ticket": view(ticket, True)})
+
+
+async def rate_ticket(request: Request) -> Response:
+    principal = await principal_of(request)
+    site = await site_of(request)
+    raw = await body_of(request, {"score": int, "answers": dict, "comment": str}, ("score",))
+    rating = ikm.parse_rating(raw)
+    ticket = await _store(request).rate(
+        site, request.path_params["ticket"], asdict(rating), idem=idem_of(request, principal)
+    )
+    return Json({"ticket": view(ticket, True)}, status_code=201)
+
+
+# -- counters -----------------------------------------------------------------------------
+
+
+async def counter_action(request: Request) -> Response:
+    principal = await principal_of(request)
+    site = await site_of(request)
+    counter_id = request.path_params["counter"]
+    if counter_id not in site.counter_by_id:
+        raise NotFound(f"Unknown counter {counter_id!r} at {site.id}.")
+    p = require_counter(principal, site.id, counter_id)
+    action = request.path_params["action"]
+    handler = COUNTER_ACTIONS.get(action)
+    if handler is None:
+        raise NotFound(f"Unknown counter action {action!r}.")
+    return await handler(request, site, counter_id, p)
+
+
+ActionHandler = Callable[[Request, Site, str, Principal], Awaitable[Response]]
+
+
+def _ticket_action(name: str) -> ActionHandler:
+    async def run(request: Request, site: Site, counter: str, p: Principal) -> Response:
+        await body_of(request, {})
+        store, idem = _store(request), idem_of(request, p)
+        if name == "next":
+            ticket = await store.next(site, counter, actor=actor(p), idem=idem)
+        elif name == "finish":
+            ticket = await store.finish(site, counter, actor=actor(p), idem=idem)
+        else:
+            ticket = await getattr(store, name)(site, counter, idem=idem)
+        return Json({"ticket": view(ticket, True)})
+
+    return run
+
+
+def _status_action(name: str) -> ActionHandler:
+    async def run(request: Request, site: Site, counter: str, p: Principal) -> Response:
+        await body_of(request, {})
+        state = await _store(request).counter_action(site, counter, name, idem=idem_of(request, p))
+        return Json({"counter": {**state, "ticket": view(state["ticket"], True)}})
+
+    return run
+
+
+async def _transfer(request: Request, site: Site, counter: str, p: Principal) -> Response:
+    body = await body_of(request, {"service": str}, ("service",))
+    ticket = await _store(request).transfer(
+        site, counter, body["service"], idem=idem_of(request, p)
+    )
+    return Json({"ticket": view(ticket, True)})
+
+
+async def _call(request: Request, site: Site, counter: str, p: Principal) -> Response:
+    body = await body_of(request, {"ticket": str}, ("ticket",))
+    ticket = await _store(request).call(
+        site, counter, body["ticket"], actor=actor(p), idem=idem_of(request, p)
+    )
+    return Json({"ticket": view(ticket, True)})
+
+
+COUNTER_ACTIONS: dict[str, ActionHandler] = {
+    "next": _ticket_action("next"),
+    "recall": _ticket_action("recall"),
+    "start": _ticket_action("start"),
+    "finish": _ticket_action("finish"),
+    "no-show": _ticket_action("no_show"),
+    "transfer": _transfer,
+    "call": _call,
+    **{name: _status_action(name) for name in domain.COUNTER_ACTIONS},
+}
+
+
+async def get_counter(request: Request) -> Response:
+    principal = await principal_of(request)
+    site = await site_of(request)
+    counter = request.path_params["counter"]
+    if counter not in site.counter_by_id:
+        raise NotFound(f"Unknown counter {counter!r} at {site.id}.")
+    require_counter(principal, site.id, counter)
+    store = _store(request)
+    state = await store.counter_state(site, counter)
+    return Json(
+        {
+            "counter": {**state, "ticket": view(state["ticket"], True)},
+            "today": await store.counter_today(site, counter),
+        }
+    )
+
+
+async def counter_waiting(request: Request) -> Response:
+    principal = await principal_of(request)
+    site = await site_of(request)
+    counter = request.path_params["counter"]
+    if counter not in site.counter_by_id:
+        raise NotFound(f"Unknown counter {counter!r} at {site.id}.")
+    require_counter(principal, site.id, counter)
+    tickets = await _store(request).waiting_for(site, counter)
+    return Json({"tickets": [view(t, True) for t in tickets]})
+
+
+# -- auth ---------------------------------------------------------------------------------
+
+
+async def login(request: Request) -> Response:
+    body = await body_of(request, {"username": str, "password": str}, ("username", "password"))
+    address = request.client.host if request.client else "unknown"
+    if not await _store(request).hit("auth", "login", address, 20):
+        raise RateLimited("Too many login attempts; wait a minute.")
+    token, p = await _auth(request).login(body["username"], body["password"])
+    response = Json({"token": token, "role": p.role, "site": p.site, "counters": list(p.counters)})
+    ttl: int = request.app.state.settings.session_ttl_s
+    secure = request.url.scheme == "https"
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=ttl, httponly=True, samesite="strict", secure=secure
+    )
+    response.set_cookie(
+        CSRF_COOKIE,
+        request.cookies.get(CSRF_COOKIE) or _random(),
+        max_age=ttl,
+        samesite="strict",
+        secure=secure,
+    )
+    return response
+
+
+def _random() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(24)
+
+
+async def logout(request: Request) -> Response:
+    principal = await principal_of(request)
+    token = request.cookies.get(SESSION_COOKIE)
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        token = header[7:].strip()
+    if principal is not None and token:
+        await _auth(request).logout(token)
+    response = Json({"ok": True})
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+async def me(request: Request) -> Response:
+    principal = await principal_of(request)
+    if principal is None:
+        raise Unauthorized("Not logged in.")
+    return Json(principal.public())
+
+
+# -- health -------------------------------------------------------------------------------
+
+
+async def healthz(request: Request) -> Response:
+    return Json({"ok": True})
+
+
+async def readyz(request: Request) -> Response:
+    if await _store(request).ping():
+        return Json({"ok": True})
+    return Json(
+        {"error": {"code": "storage_unavailable", "message": "The store does not answer."}},
+        status_code=503,
+    )
+
+
+def routes() -> list[BaseRoute]:
+    site = "/api/v1/sites/{site}"
+    return [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/api/v1/auth/login", login, methods=["POST"]),
+        Route("/api/v1/auth/logout", logout, methods=["POST"]),
+        Route("/api/v1/auth/me", me),
+        Route("/api/v1/sites", list_sites),
+        Route(site, get_site),
+        Route(f"{site}/state", get_state),
+        Route(f"{site}/events", get_events),
+        Route(f"{site}/announcements", announce, methods=["POST"]),
+        Route(f"{site}/tickets", issue_ticket, methods=["POST"]),
+        Route(f"{site}/tickets/{{ticket}}", get_ticket),
+        Route(f"{site}/tickets/{{ticket}}/cancel", cancel_ticket, methods=["POST"]),
+        Route(f"{site}/tickets/{{ticket}}/rating", rate_ticket, methods=["POST"]),
+        Route(f"{site}/counters/{{counter}}", get_counter),
+        Route(f"{site}/counters/{{counter}}/waiting", counter_waiting),
+        Route(f"{site}/counters/{{counter}}/{{action}}", counter_action, methods=["POST"]),
+    ]

@@ -1,0 +1,165 @@
+"""The ASGI application: `create_app(settings)`, its lifespan and error handling."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from . import api, openapi
+from .auth import Authenticator
+from .errors import LoketError, NotFound
+from .settings import Settings
+from .store import Store
+
+log = logging.getLogger("loket")
+
+
+class PagesBackend:
+    """What page handlers may ask the server (docs/contract-pages.md)."""
+
+    def __init__(self, store: Store, auth: Authenticator) -> None:
+        self.store = store
+        self.auth = auth
+
+    async def site(self, site_id: str) -> dict[str, Any] | None:
+        try:
+            return (await self.store.site(site_id)).public()
+        except NotFound:
+            return None
+
+    async def ticket(self, site_id: str, ticket_id: str) -> dict[str, Any] | None:
+        try:
+            site = await self.store.site(site_id)
+            return await self.store.ticket(site, ticket_id)
+        except NotFound:
+            return None
+
+    async def principal(self, token: str) -> dict[str, Any] | None:
+        principal = await self.auth.from_token(token)
+        return principal.public() if principal else None
+
+
+def connect(settings: Settings) -> Redis:
+    if settings.redis_cluster:
+        from redis.asyncio.cluster import RedisCluster
+
+        return RedisCluster.from_url(settings.redis_url)  # type: ignore[return-value]
+    return Redis.from_url(settings.redis_url, health_check_interval=30)
+
+
+async def _day_ticker(store: Store) -> None:
+    """Roll every site's service day soon after local midnight, even with no traffic."""
+    while True:
+        await asyncio.sleep(30)
+        try:
+            for site_id in await store.site_ids():
+                with contextlib.suppress(NotFound):
+                    await store.rollover(await store.site(site_id))
+        except (RedisError, OSError, LoketError) as exc:
+            log.warning("day rollover check failed: %s", exc)
+
+
+def error_response(exc: LoketError) -> Response:
+    return JSONResponse(
+        {"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status
+    )
+
+
+async def on_loket_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LoketError)
+    return error_response(exc)
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    codes = {404: "not_found", 405: "method_not_allowed"}
+    return JSONResponse(
+        {"error": {"code": codes.get(exc.status_code, "http_error"), "message": exc.detail}},
+        status_code=exc.status_code,
+    )
+
+
+async def on_redis_error(request: Request, exc: Exception) -> Response:
+    log.warning("storage error: %s", exc)
+    return JSONResponse(
+        {"error": {"code": "storage_unavailable", "message": "The store is unavailable."}},
+        status_code=503,
+    )
+
+
+async def on_crash(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error", exc_info=exc)
+    return JSONResponse(
+        {"error": {"code": "internal_error", "message": "Something went wrong on our side."}},
+        status_code=500,
+    )
+
+
+def create_app(settings: Settings) -> Starlette:
+    from counter_client import pages as counter_pages
+    from display import pages as display_pages
+
+    from . import realtime
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        redis = connect(settings)
+        store = Store(redis, clock=settings.clock, event_log_len=settings.event_log_len)
+        auth = Authenticator(
+            store,
+            settings.admin_token,
+            cache_s=settings.credential_cache_s,
+            session_ttl_s=settings.session_ttl_s,
+        )
+        app.state.settings = settings
+        app.state.store = store
+        app.state.auth = auth
+        app.state.pages = PagesBackend(store, auth)
+        fanout = realtime.Fanout(store, settings)
+        app.state.fanout = fanout
+        ticker = asyncio.create_task(_day_ticker(store))
+        try:
+            yield
+        finally:
+            ticker.cancel()
+            await fanout.close()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+            await redis.aclose()
+
+    routes = [
+        *api.routes(),
+        Route("/api/openapi.json", openapi.endpoint),
+        *realtime.routes(),
+        *display_pages.routes(),
+        *counter_pages.routes(),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={
+            LoketError: on_loket_error,
+            HTTPException: on_http_error,
+            RedisError: on_redis_error,
+            ConnectionError: on_redis_error,
+            Exception: on_crash,
+        },
+    )
+    return app
+
+
+def create_app_from_env() -> ASGIApp:
+    """Factory for `uvicorn --factory` worker processes started by `loket serve`."""
+    return create_app(Settings.from_env())

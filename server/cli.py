@@ -1,0 +1,314 @@
+"""`loket ...`: serve, config, user, token and counter commands (spec section 5)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import os
+import secrets
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from redis.asyncio import Redis
+
+from . import auth, config
+from .embedded_redis import DataDirInUse, EmbeddedRedis, _ping
+from .errors import LoketError
+from .settings import DEFAULT_DATA_DIR, Settings
+from .store import Store
+
+
+def _add_store_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(os.environ.get("LOKET_DATA_DIR", str(DEFAULT_DATA_DIR))),
+        help="where the embedded store keeps its files (default ./loket-data)",
+    )
+    p.add_argument(
+        "--redis-url",
+        default=os.environ.get("LOKET_REDIS_URL"),
+        help="use this Redis instead of the embedded one (redis://, rediss://, unix://)",
+    )
+    p.add_argument(
+        "--redis-cluster",
+        action="store_true",
+        default=os.environ.get("LOKET_REDIS_CLUSTER") == "1",
+        help="the --redis-url is a Redis Cluster",
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="loket", description="Loket: counter call-display system")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the server (API, websockets, pages)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--config",
+        type=Path,
+        default=os.environ.get("LOKET_CONFIG"),
+        help="load this site configuration (TOML) at start",
+    )
+    _add_store_options(serve)
+
+    cfg = sub.add_parser("config", help="load or print a site configuration")
+    cfg_sub = cfg.add_subparsers(dest="action", required=True)
+    load = cfg_sub.add_parser("load", help="replace a site's configuration from a TOML file")
+    load.add_argument("file", type=Path)
+    _add_store_options(load)
+    dump = cfg_sub.add_parser("dump", help="print a site's configuration as TOML")
+    dump.add_argument("--site")
+    _add_store_options(dump)
+
+    user = sub.add_parser("user", help="manage accounts")
+    user_sub = user.add_subparsers(dest="action", required=True)
+    add = user_sub.add_parser("add", help="create or update an account")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=auth.ROLES)
+    add.add_argument("--site")
+    add.add_argument("--counter", action="append", default=[], dest="counters")
+    add.add_argument("--password-stdin", action="store_true")
+    _add_store_options(add)
+
+    tok = sub.add_parser("token", help="manage bearer tokens")
+    tok_sub = tok.add_subparsers(dest="action", required=True)
+    create = tok_sub.add_parser("create", help="print a new bearer token")
+    create.add_argument("--role", required=True, choices=auth.ROLES)
+    create.add_argument("--site")
+    create.add_argument("--name", default="device")
+    create.add_argument("--counter", action="append", default=[], dest="counters")
+    _add_store_options(create)
+
+    sub.add_parser(
+        "counter",
+        help="act at a counter: loket counter ACTION --site S --counter ID",
+        add_help=False,
+    )
+    return p
+
+
+@contextlib.contextmanager
+def _redis_url(args: argparse.Namespace) -> Iterator[str]:
+    """The store's URL: --redis-url, the running embedded server, or one started for us."""
+    if args.redis_url:
+        yield args.redis_url
+        return
+    embedded = EmbeddedRedis(args.data_dir)
+    if embedded.socket_path.exists() and _ping(embedded.socket_path):
+        yield embedded.url  # `loket serve` is running on this data dir
+        return
+    embedded.start()
+    try:
+        yield embedded.url
+    finally:
+        embedded.stop()
+
+
+@contextlib.asynccontextmanager
+async def _store(url: str, cluster: bool) -> AsyncIterator[Store]:
+    if cluster:
+        from redis.asyncio.cluster import RedisCluster
+
+        redis: Any = RedisCluster.from_url(url)
+    else:
+        redis = Redis.from_url(url)
+    try:
+        yield Store(redis)
+    finally:
+        await redis.aclose()
+
+
+def _with_store(args: argparse.Namespace, work: Callable[[Store], Awaitable[int]]) -> int:
+    with _redis_url(args) as url:
+
+        async def run() -> int:
+            async with _store(url, args.redis_cluster) as store:
+                return await work(store)
+
+        return asyncio.run(run())
+
+
+def admin_token(data_dir: Path) -> tuple[str, bool]:
+    """LOKET_ADMIN_TOKEN, or the one kept in the data dir (made on first start)."""
+    env = os.environ.get("LOKET_ADMIN_TOKEN")
+    if env:
+        return env, False
+    path = data_dir / "admin-token"
+    if path.exists():
+        return path.read_text().strip(), False
+    data_dir.mkdir(parents=True, exist_ok=True)
+    token = "lkt_admin_" + secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(token + "\n")
+    return token, True
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import create_app
+
+    embedded = None
+    url = args.redis_url
+    if not url:
+        embedded = EmbeddedRedis(args.data_dir)
+        try:
+            url = embedded.start()
+        except DataDirInUse as exc:
+            print(f"loket: {exc}", file=sys.stderr)
+            return 1
+    try:
+        token, _ = admin_token(args.data_dir)
+
+        async def prepare() -> list[str]:
+            async with _store(url, args.redis_cluster) as store:
+                if args.config:
+                    await store.load_config(config.load_file(args.config))
+                elif not await store.site_ids():
+                    await store.load_config(config.load_demo())
+                return await store.site_ids()
+
+        sites = asyncio.run(prepare())
+        base = f"http://{args.host}:{args.port}"
+        print(f"Loket on {base}  (store: {'embedded, ' + str(args.data_dir) if embedded else url})")
+        for site in sites:
+            print(f"  TV        {base}/display/{site}")
+            print(
+                f"  kiosk     {base}/kiosk/{site}?token=<`loket token create --role kiosk --site {site}`>"
+            )
+            print(f"  counter   {base}/counter/{site}")
+            print(f"  status    {base}/api/v1/sites/{site}/state")
+        print(f"  admin token: {token}")
+        sys.stdout.flush()
+        settings = Settings(
+            redis_url=url,
+            admin_token=token,
+            data_dir=args.data_dir,
+            redis_cluster=args.redis_cluster,
+        )
+        common: dict[str, Any] = {
+            "host": args.host,
+            "port": args.port,
+            "ws_per_message_deflate": False,
+            "log_level": "warning",
+            "proxy_headers": False,
+        }
+        if args.workers > 1:
+            os.environ.update(
+                {
+                    "LOKET_REDIS_URL": url,
+                    "LOKET_ADMIN_TOKEN": token,
+                    "LOKET_DATA_DIR": str(args.data_dir),
+                    "LOKET_REDIS_CLUSTER": "1" if args.redis_cluster else "",
+                }
+            )
+            uvicorn.run(
+                "server.app:create_app_from_env", factory=True, workers=args.workers, **common
+            )
+        else:
+            uvicorn.run(create_app(settings), **common)
+        return 0
+    finally:
+        if embedded:
+            embedded.stop()
+
+
+def config_load(args: argparse.Namespace) -> int:
+    site = config.load_file(args.file)
+
+    async def work(store: Store) -> int:
+        await store.load_config(site)
+        print(
+            f"loaded {site.id}: {len(site.agencies)} agencies, {len(site.services)} services,"
+            f" {len(site.counters)} counters"
+        )
+        return 0
+
+    return _with_store(args, work)
+
+
+def config_dump(args: argparse.Namespace) -> int:
+    async def work(store: Store) -> int:
+        ids = await store.site_ids()
+        site_id = args.site or (ids[0] if len(ids) == 1 else None)
+        if site_id is None:
+            print(
+                f"loket: name a site with --site ({', '.join(ids) or 'none stored'})",
+                file=sys.stderr,
+            )
+            return 1
+        print((await store.site(site_id)).to_toml(), end="")
+        return 0
+
+    return _with_store(args, work)
+
+
+def user_add(args: argparse.Namespace) -> int:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            print("loket: the passwords differ", file=sys.stderr)
+            return 1
+
+    async def work(store: Store) -> int:
+        if args.site:
+            site = await store.site(args.site)
+            unknown = [c for c in args.counters if c not in site.counter_by_id]
+            if unknown:
+                print(f"loket: unknown counter {unknown[0]!r} at {site.id}", file=sys.stderr)
+                return 1
+        await auth.create_user(store, args.name, password, args.role, args.site, args.counters)
+        print(f"account {args.name} ({args.role}) saved")
+        return 0
+
+    return _with_store(args, work)
+
+
+def token_create(args: argparse.Namespace) -> int:
+    async def work(store: Store) -> int:
+        if args.site:
+            await store.site(args.site)
+        token = await auth.create_token(store, args.role, args.site, args.name, args.counters)
+        print(f"{args.role} token for {args.name} at {args.site or 'all sites'}:")
+        print(token)
+        return 0
+
+    return _with_store(args, work)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "counter":
+        from counter_client.cli import run
+
+        return run(argv[1:])
+    args = parser().parse_args(argv)
+    commands: dict[tuple[str, str | None], Callable[[argparse.Namespace], int]] = {
+        ("serve", None): serve,
+        ("config", "load"): config_load,
+        ("config", "dump"): config_dump,
+        ("user", "add"): user_add,
+        ("token", "create"): token_create,
+    }
+    try:
+        return commands[(args.command, getattr(args, "action", None))](args)
+    except LoketError as exc:
+        print(f"loket: {exc.message}", file=sys.stderr)
+        return 1
+    except DataDirInUse as exc:
+        print(f"loket: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

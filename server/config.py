@@ -1,0 +1,378 @@
+"""Site configuration: the TOML schema, its validation, and its JSON form in Redis.
+
+Every error names the file, the entry and the field, e.g.
+`bogor.toml: services[12] (id "paspor-baru"): prefix: must be 1-2 capital letters`.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import tomli_w
+
+from . import domain
+from .errors import ConfigError
+
+DEMO_PATH = Path(__file__).parent / "demo" / "bogor.toml"
+DEFAULT_ANNOUNCEMENT = "Nomor antrian {number}, silakan menuju {counter}"
+
+
+@dataclass(frozen=True)
+class Agency:
+    id: str
+    name: str
+    short_name: str
+
+
+@dataclass(frozen=True)
+class Service:
+    id: str
+    agency: str
+    name: str
+    prefix: str
+    daily_quota: int | None = None
+    open: bool = True
+
+
+@dataclass(frozen=True)
+class Counter:
+    id: str
+    name: str
+    agency: str
+    services: tuple[str, ...]
+    floor: str = ""
+    zone: str = ""
+
+
+@dataclass(frozen=True)
+class Display:
+    id: str
+    name: str
+    kind: str = "tv"
+    layout: str = "landscape"
+    paper: str = "80mm"
+    agencies: tuple[str, ...] = ()
+    counters: tuple[str, ...] = ()
+    zone: str = ""
+
+
+@dataclass(frozen=True)
+class Site:
+    id: str
+    name: str
+    timezone: str = "Asia/Jakarta"
+    announcement: str = DEFAULT_ANNOUNCEMENT
+    running_text: str = ""
+    kiosk_priority: bool = False
+    require_display_token: bool = False
+    kiosk_rate_per_minute: int = 20
+    address_rate_per_minute: int = 30
+    agencies: tuple[Agency, ...] = ()
+    services: tuple[Service, ...] = ()
+    counters: tuple[Counter, ...] = ()
+    displays: tuple[Display, ...] = ()
+    # lookups, derived
+    agency_by_id: dict[str, Agency] = field(default_factory=dict, compare=False, repr=False)
+    service_by_id: dict[str, Service] = field(default_factory=dict, compare=False, repr=False)
+    counter_by_id: dict[str, Counter] = field(default_factory=dict, compare=False, repr=False)
+    display_by_id: dict[str, Display] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.agency_by_id.update({a.id: a for a in self.agencies})
+        self.service_by_id.update({s.id: s for s in self.services})
+        self.counter_by_id.update({c.id: c for c in self.counters})
+        self.display_by_id.update({d.id: d for d in self.displays})
+
+    @property
+    def zones(self) -> frozenset[str]:
+        return frozenset(c.zone for c in self.counters if c.zone)
+
+    def service_zones(self, service: str) -> frozenset[str]:
+        """Zones of the counters that serve a service."""
+        return frozenset(c.zone for c in self.counters if service in c.services and c.zone)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The TOML/JSON document form (the same keys the file uses)."""
+        site = {
+            k: getattr(self, k)
+            for k in (
+                "id",
+                "name",
+                "timezone",
+                "announcement",
+                "running_text",
+                "kiosk_priority",
+                "require_display_token",
+                "kiosk_rate_per_minute",
+                "address_rate_per_minute",
+            )
+        }
+
+        def clean(obj: Any) -> dict[str, Any]:
+            return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(obj).items()}
+
+        services = []
+        for s in self.services:
+            entry = clean(s)
+            if entry["daily_quota"] is None:
+                del entry["daily_quota"]
+            services.append(entry)
+        return {
+            "site": site,
+            "agencies": [clean(a) for a in self.agencies],
+            "services": services,
+            "counters": [clean(c) for c in self.counters],
+            "displays": [clean(d) for d in self.displays],
+        }
+
+    def public(self) -> dict[str, Any]:
+        """`GET /api/v1/sites/{site}`: everything a page needs, nothing secret."""
+        doc = self.to_dict()
+        out: dict[str, Any] = dict(doc["site"])
+        for name in ("kiosk_rate_per_minute", "address_rate_per_minute"):
+            out.pop(name)
+        for s in doc["services"]:
+            s.setdefault("daily_quota", None)
+        out.update({k: doc[k] for k in ("agencies", "services", "counters", "displays")})
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+    def to_toml(self) -> str:
+        return tomli_w.dumps(self.to_dict())
+
+
+# -- parsing ------------------------------------------------------------------------
+
+
+class _Entry:
+    """Reads one table of the document and reports errors with their place."""
+
+    def __init__(self, source: str, where: str, table: object) -> None:
+        self.source = source
+        self.where = where
+        if not isinstance(table, dict):
+            self.fail(None, "must be a table")
+        self.table: dict[str, Any] = table  # type: ignore[assignment]
+        self.used: set[str] = set()
+
+    def fail(self, name: str | None, message: str) -> None:
+        place = f"{self.where}: {name}" if name else self.where
+        raise ConfigError(f"{self.source}: {place}: {message}")
+
+    def get(self, name: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        self.used.add(name)
+        if name not in self.table:
+            if default is ...:
+                self.fail(name, "is required")
+            return default
+        value = self.table[name]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds:
+            self.fail(name, f"must be {_kind_name(kinds)}, not a boolean")
+        if not isinstance(value, kinds):
+            self.fail(name, f"must be {_kind_name(kinds)}")
+        return value
+
+    def text(self, name: str, default: Any = ..., max_len: int = 200) -> str:
+        value: str = self.get(name, str, default)
+        if value is not None and len(value) > max_len:
+            self.fail(name, f"must be at most {max_len} characters")
+        return value
+
+    def slug(self, name: str, default: Any = ...) -> str:
+        value = self.get(name, str, default)
+        if value and not domain.is_slug(value):
+            self.fail(name, "must be a slug: lowercase letters, digits and '-', at most 48")
+        return str(value)
+
+    def slugs(self, name: str) -> tuple[str, ...]:
+        values = self.get(name, list, [])
+        for value in values:
+            if not domain.is_slug(value):
+                self.fail(name, f"{value!r} is not a slug")
+        return tuple(values)
+
+    def done(self) -> None:
+        unknown = sorted(set(self.table) - self.used)
+        if unknown:
+            self.fail(unknown[0], "unknown field")
+
+
+def _kind_name(kinds: tuple[type, ...]) -> str:
+    names = {str: "a string", int: "an integer", bool: "true or false", list: "a list"}
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def _entries(source: str, doc: dict[str, Any], name: str) -> list[_Entry]:
+    tables = doc.get(name, [])
+    if not isinstance(tables, list):
+        raise ConfigError(f"{source}: {name}: must be an array of tables ([[{name}]])")
+    entries = []
+    for i, table in enumerate(tables):
+        where = f"{name}[{i}]"
+        if isinstance(table, dict) and isinstance(table.get("id"), str):
+            where += f' (id "{table["id"]}")'
+        entries.append(_Entry(source, where, table))
+    return entries
+
+
+def parse(doc: dict[str, Any], source: str = "<config>", site_id: str | None = None) -> Site:
+    """Validate a decoded document. `site_id` overrides `[site] id` (tests, copies)."""
+    unknown = sorted(set(doc) - {"site", "agencies", "services", "counters", "displays"})
+    if unknown:
+        raise ConfigError(f"{source}: {unknown[0]}: unknown section")
+    head = _Entry(source, "site", doc.get("site"))
+    sid = head.slug("id")
+    if site_id is not None:
+        if not domain.is_slug(site_id):
+            raise ConfigError(f"{source}: site: id: {site_id!r} is not a slug")
+        sid = site_id
+    timezone = head.text("timezone", "Asia/Jakarta")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        head.fail("timezone", f"unknown time zone {timezone!r}")
+    rates = {}
+    for name, default in (("kiosk_rate_per_minute", 20), ("address_rate_per_minute", 30)):
+        rates[name] = head.get(name, int, default)
+        if rates[name] < 1:
+            head.fail(name, "must be at least 1")
+    settings = {
+        "name": head.text("name"),
+        "timezone": timezone,
+        "announcement": head.text("announcement", DEFAULT_ANNOUNCEMENT),
+        "running_text": head.text("running_text", "", max_len=2000),
+        "kiosk_priority": head.get("kiosk_priority", bool, False),
+        "require_display_token": head.get("require_display_token", bool, False),
+        **rates,
+    }
+    head.done()
+
+    agencies = []
+    for e in _entries(source, doc, "agencies"):
+        agencies.append(Agency(e.slug("id"), e.text("name"), e.text("short_name", "")))
+        e.done()
+    agency_ids = _unique(source, "agencies", [a.id for a in agencies])
+
+    services = []
+    for e in _entries(source, doc, "services"):
+        sv = Service(
+            id=e.slug("id"),
+            agency=e.slug("agency"),
+            name=e.text("name"),
+            prefix=e.text("prefix"),
+            daily_quota=e.get("daily_quota", int, None),
+            open=e.get("open", bool, True),
+        )
+        if sv.agency not in agency_ids:
+            e.fail("agency", f"unknown agency {sv.agency!r}")
+        if domain.PREFIX.fullmatch(sv.prefix) is None:
+            e.fail("prefix", "must be 1-2 capital letters")
+        if sv.daily_quota is not None and sv.daily_quota < 1:
+            e.fail("daily_quota", "must be at least 1")
+        e.done()
+        services.append(sv)
+    service_ids = _unique(source, "services", [s.id for s in services])
+    agency_of = {s.id: s.agency for s in services}
+
+    counters = []
+    for e in _entries(source, doc, "counters"):
+        ct = Counter(
+            id=e.slug("id"),
+            name=e.text("name", max_len=60),
+            agency=e.slug("agency"),
+            services=e.slugs("services"),
+            floor=e.text("floor", "", max_len=20),
+            zone=e.slug("zone", ""),
+        )
+        if ct.agency not in agency_ids:
+            e.fail("agency", f"unknown agency {ct.agency!r}")
+        if not ct.services:
+            e.fail("services", "must name at least one service")
+        for sid_ in ct.services:
+            if sid_ not in service_ids:
+                e.fail("services", f"unknown service {sid_!r}")
+            if agency_of[sid_] != ct.agency:
+                e.fail("services", f"service {sid_!r} belongs to another agency")
+        if len(set(ct.services)) != len(ct.services):
+            e.fail("services", "lists a service twice")
+        e.done()
+        counters.append(ct)
+    counter_ids = _unique(source, "counters", [c.id for c in counters])
+
+    displays = []
+    for e in _entries(source, doc, "displays"):
+        dp = Display(
+            id=e.slug("id"),
+            name=e.text("name"),
+            kind=e.text("kind", "tv"),
+            layout=e.text("layout", "landscape"),
+            paper=e.text("paper", "80mm"),
+            agencies=e.slugs("agencies"),
+            counters=e.slugs("counters"),
+            zone=e.slug("zone", ""),
+        )
+        if dp.kind not in ("tv", "kiosk"):
+            e.fail("kind", 'must be "tv" or "kiosk"')
+        if dp.layout not in ("landscape", "portrait"):
+            e.fail("layout", 'must be "landscape" or "portrait"')
+        if dp.paper not in ("58mm", "80mm"):
+            e.fail("paper", 'must be "58mm" or "80mm"')
+        for a in dp.agencies:
+            if a not in agency_ids:
+                e.fail("agencies", f"unknown agency {a!r}")
+        for c in dp.counters:
+            if c not in counter_ids:
+                e.fail("counters", f"unknown counter {c!r}")
+        e.done()
+        displays.append(dp)
+    _unique(source, "displays", [d.id for d in displays])
+
+    for kind, items in (("agencies", agencies), ("services", services), ("counters", counters)):
+        if not items:
+            raise ConfigError(f"{source}: {kind}: at least one is required")
+    return Site(
+        id=sid,
+        agencies=tuple(agencies),
+        services=tuple(services),
+        counters=tuple(counters),
+        displays=tuple(displays),
+        **settings,
+    )
+
+
+def _unique(source: str, kind: str, ids: list[str]) -> set[str]:
+    seen: set[str] = set()
+    for i, value in enumerate(ids):
+        if value in seen:
+            raise ConfigError(f'{source}: {kind}[{i}] (id "{value}"): id: used twice')
+        seen.add(value)
+    return seen
+
+
+def load_file(path: Path | str, site_id: str | None = None) -> Site:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path.name}: not valid TOML: {exc}") from None
+    return parse(doc, path.name, site_id)
+
+
+def from_json(text: str | bytes) -> Site:
+    return parse(json.loads(text), "<stored config>")
+
+
+def load_demo(site_id: str | None = None) -> Site:
+    return load_file(DEMO_PATH, site_id)

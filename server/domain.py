@@ -1,0 +1,146 @@
+"""The rules of the queue, pure: no I/O, no Redis, no clock of its own.
+
+The Lua scripts enforce these rules atomically in Redis; this module states them for
+Python (validation, numbering, ordering, views) and is the reference the tests model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+SLUG: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,47}")
+PREFIX: Final = re.compile(r"[A-Z]{1,2}")
+TICKET_ID: Final = re.compile(r"[A-Za-z0-9_-]{22}")
+
+WAITING, CALLED, SERVING, DONE, NO_SHOW, CANCELLED = (
+    "waiting",
+    "called",
+    "serving",
+    "done",
+    "no_show",
+    "cancelled",
+)
+STATUSES: Final = (WAITING, CALLED, SERVING, DONE, NO_SHOW, CANCELLED)
+HELD: Final = frozenset({CALLED, SERVING})
+
+OPEN, PAUSED, CLOSED = "open", "paused", "closed"
+COUNTER_STATUSES: Final = (OPEN, PAUSED, CLOSED)
+
+# action -> (statuses it may start from, status it leads to); spec section 1.
+# "call" from no_show is only for a latecomer of the same service day.
+TRANSITIONS: Final[Mapping[str, tuple[frozenset[str], str]]] = {
+    "call": (frozenset({WAITING, NO_SHOW}), CALLED),
+    "recall": (frozenset({CALLED}), CALLED),
+    "start": (frozenset({CALLED}), SERVING),
+    "finish": (frozenset({CALLED, SERVING}), DONE),
+    "no_show": (frozenset({CALLED}), NO_SHOW),
+    "transfer": (frozenset({CALLED, SERVING}), WAITING),
+    "cancel": (frozenset({WAITING}), CANCELLED),
+}
+
+# counter action -> (statuses it may start from, status it leads to, event type)
+COUNTER_ACTIONS: Final[Mapping[str, tuple[frozenset[str], str, str]]] = {
+    "pause": (frozenset({OPEN}), PAUSED, "counter.paused"),
+    "resume": (frozenset({PAUSED}), OPEN, "counter.resumed"),
+    "close": (frozenset({OPEN, PAUSED}), CLOSED, "counter.closed"),
+    "open": (frozenset({CLOSED}), OPEN, "counter.opened"),
+}
+
+EVENT_TYPES: Final = (
+    "ticket.issued",
+    "ticket.called",
+    "ticket.recalled",
+    "ticket.started",
+    "ticket.finished",
+    "ticket.no_show",
+    "ticket.transferred",
+    "ticket.cancelled",
+    "ticket.rated",
+    "counter.opened",
+    "counter.paused",
+    "counter.resumed",
+    "counter.closed",
+    "site.day_reset",
+    "site.config_changed",
+    "site.announcement",
+)
+
+# Priority tickets sort before all others; then the oldest issued_at. The Lua scripts
+# compute the same score (lua/_lib.lua, queue_score); ties fall back to the ticket id.
+PRIORITY_OFFSET_MS: Final = 10**13
+
+
+def queue_score(priority: bool, issued_ms: int) -> int:
+    return issued_ms if priority else PRIORITY_OFFSET_MS + issued_ms
+
+
+def format_number(prefix: str, n: int) -> str:
+    """`A` and 12 -> `A012`; past 999 the number simply grows (`A1000`)."""
+    return f"{prefix}{n:03d}"
+
+
+def service_day(now: datetime, timezone: str) -> str:
+    """The service day of an instant: the date at the site, as `YYYY-MM-DD`."""
+    return now.astimezone(ZoneInfo(timezone)).date().isoformat()
+
+
+def local_iso(now: datetime, timezone: str) -> str:
+    """An instant as ISO 8601 with the site's offset, to the second."""
+    return now.astimezone(ZoneInfo(timezone)).isoformat(timespec="seconds")
+
+
+def is_slug(value: object) -> bool:
+    return isinstance(value, str) and SLUG.fullmatch(value) is not None
+
+
+def is_ticket_id(value: object) -> bool:
+    return isinstance(value, str) and TICKET_ID.fullmatch(value) is not None
+
+
+TICKET_FIELDS: Final = (
+    "id",
+    "number",
+    "site",
+    "service",
+    "agency",
+    "status",
+    "priority",
+    "issued_at",
+    "called_at",
+    "started_at",
+    "finished_at",
+    "counter",
+    "recalls",
+    "transfers",
+    "rated",
+)
+
+
+def ticket_view(ticket: Mapping[str, Any], *, with_id: bool) -> dict[str, Any]:
+    """The ticket as the API shows it: no internal `_` fields, `id` only for staff."""
+    return {k: v for k, v in ticket.items() if not k.startswith("_") and (with_id or k != "id")}
+
+
+def announcement(template: str, number: str, counter: str, service: str) -> str:
+    return (
+        template.replace("{number}", number)
+        .replace("{counter}", counter)
+        .replace("{service}", service)
+    )
+
+
+def state_view(state: Mapping[str, Any], *, with_id: bool) -> dict[str, Any]:
+    """The `/state` answer (or snapshot) with its tickets as `ticket_view` shows them."""
+
+    def one(t: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        return None if t is None else ticket_view(t, with_id=with_id)
+
+    return {
+        **state,
+        "counters": [{**c, "ticket": one(c["ticket"])} for c in state["counters"]],
+        "recent_calls": [one(t) for t in state["recent_calls"]],
+    }

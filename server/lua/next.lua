@@ -1,0 +1,32 @@
+-- next: finish the counter's current ticket, then call the next one waiting across
+-- the counter's services: priority first, then the oldest issued_at (one fair FIFO).
+-- Events: ticket.finished (if one was held), ticket.called (if one waits).
+-- KEYS[7] stats(today)  KEYS[8] recent  KEYS[9] service_times  KEYS[10..] queue per service
+-- ARGV[7] counter id  ARGV[8] counter name  ARGV[9] actor  ARGV[10..] service per queue
+local early = prelude(true)
+if early then return early end
+local counter = counter_ref(ARGV[7], ARGV[8])
+local c = get_counter(counter.id)
+if c.status == 'paused' then return fail('counter_paused', 'The counter is paused.') end
+if c.status == 'closed' then return fail('counter_closed', 'The counter is closed.') end
+if not is_null(c.ticket) then finish_held(c, counter, KEYS[7], KEYS[9], ARGV[9]) end
+local best_key, best_id, best_score, best_service = nil, nil, nil, nil
+for i = 10, #KEYS do
+  local head = redis.call('ZRANGE', KEYS[i], 0, 0, 'WITHSCORES')
+  if head[1] then
+    local score = tonumber(head[2])
+    if best_score == nil or score < best_score or (score == best_score and head[1] < best_id) then
+      best_key, best_id, best_score, best_service = KEYS[i], head[1], score, ARGV[i]
+    end
+  end
+end
+if best_id == nil then
+  put_counter(counter.id, c)
+  return answer({ok = true, ticket = NULL})
+end
+redis.call('ZREM', best_key, best_id)
+local t = get_ticket(best_id)
+call_ticket(t, c, counter, KEYS[7], KEYS[8], ARGV[9])
+put_counter(counter.id, c)
+emit('ticket.called', t, counter, {[best_service] = redis.call('ZCARD', best_key)})
+return answer({ok = true, ticket = t})

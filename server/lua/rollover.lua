@@ -1,0 +1,29 @@
+-- rollover: start a new service day: every waiting ticket is cancelled, numbering
+-- restarts (numbers are keyed by day) and the last calls are cleared (event site.day_reset).
+-- A no-op when another process already rolled this day.
+-- KEYS[7] recent  KEYS[8..] queue per service
+-- ARGV[7] the day the caller saw stored ("" for none)  ARGV[8..] service per queue
+local early = prelude(false)
+if early then return early end
+local stored = redis.call('GET', K_DAY) or ''
+if stored ~= ARGV[7] or stored == TODAY then return cjson.encode({ok = true, rolled = false}) end
+redis.call('SET', K_DAY, TODAY)
+if stored == '' then return cjson.encode({ok = true, rolled = true, cancelled = 0}) end
+local cancelled, waiting = 0, {}
+for i = 8, #KEYS do
+  local ids = redis.call('ZRANGE', KEYS[i], 0, -1)
+  for _, id in ipairs(ids) do
+    local t = get_ticket(id)
+    if t and t.status == 'waiting' then
+      t.status = 'cancelled'
+      t.finished_at = NOW
+      put_ticket(t)
+      cancelled = cancelled + 1
+    end
+  end
+  redis.call('DEL', KEYS[i])
+  waiting[ARGV[i]] = 0
+end
+redis.call('DEL', KEYS[7])
+emit('site.day_reset', NULL, NULL, waiting, {day = TODAY, previous_day = stored, cancelled = cancelled})
+return cjson.encode({ok = true, rolled = true, cancelled = cancelled})

@@ -1,0 +1,22 @@
+-- state (read only): one consistent snapshot of a site with the seq it matches.
+-- KEYS[7] recent  KEYS[8] issued(today)  KEYS[9..] queue per service
+-- ARGV[7..] service per queue
+-- Returns {seq, counters: {id: {status, ticket}}, tickets: {id: ticket}, recent: [id],
+--          waiting: {service: n}, issued: {service: n}}
+local seq = tonumber(redis.call('GET', K_SEQ) or '0')
+local counters, tickets, recent, waiting, issued = {}, {}, {}, {}, {}
+local flat = redis.call('HGETALL', K_COUNTERS)
+for i = 1, #flat, 2 do
+  local c = cjson.decode(flat[i + 1])
+  counters[flat[i]] = c
+  if not is_null(c.ticket) then tickets[c.ticket] = get_ticket(c.ticket) end
+end
+for _, id in ipairs(redis.call('LRANGE', KEYS[7], 0, 9)) do
+  recent[#recent + 1] = id
+  tickets[id] = get_ticket(id)
+end
+for i = 9, #KEYS do waiting[ARGV[i - 2]] = redis.call('ZCARD', KEYS[i]) end
+flat = redis.call('HGETALL', KEYS[8])
+for i = 1, #flat, 2 do issued[flat[i]] = tonumber(flat[i + 1]) end
+return cjson.encode({seq = seq, counters = counters, tickets = tickets, recent = recent,
+                     waiting = waiting, issued = issued})

@@ -1,0 +1,29 @@
+-- transfer: send the counter's ticket to wait in another service, keeping issued_at:
+-- called/serving -> waiting, transfers + 1, counter null (event ticket.transferred).
+-- KEYS[7] queue(target service)
+-- ARGV[7] counter id  ARGV[8] counter name  ARGV[9] target service  ARGV[10] its agency
+local early = prelude(true)
+if early then return early end
+local counter = counter_ref(ARGV[7], ARGV[8])
+local c = get_counter(counter.id)
+if is_null(c.ticket) then return fail('no_current_ticket', 'The counter holds no ticket.') end
+local t = get_ticket(c.ticket)
+if t.status ~= 'called' and t.status ~= 'serving' then
+  return fail('illegal_transition', 'Only a called or serving ticket can be transferred.')
+end
+if t.service == ARGV[9] then return fail('same_service', 'The ticket is already in that service.') end
+t.status = 'waiting'
+t.service = ARGV[9]
+t.agency = ARGV[10]
+t.counter = NULL
+t.called_at = NULL
+t.started_at = NULL
+t.transfers = t.transfers + 1
+t._called_ms = nil
+t._started_ms = nil
+put_ticket(t)
+redis.call('ZADD', KEYS[7], queue_score(t), t.id)
+c.ticket = NULL
+put_counter(counter.id, c)
+emit('ticket.transferred', t, counter, {[t.service] = redis.call('ZCARD', KEYS[7])})
+return answer({ok = true, ticket = t})

@@ -1,0 +1,41 @@
+"""Runtime settings: from the command line and the environment, in one dataclass."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .store import Clock, utc_now
+
+DEFAULT_DATA_DIR = Path("loket-data")
+
+
+@dataclass
+class Settings:
+    redis_url: str
+    admin_token: str
+    data_dir: Path = DEFAULT_DATA_DIR
+    redis_cluster: bool = False
+    clock: Clock = field(default=utc_now)
+    max_body_bytes: int = 64 * 1024
+    session_ttl_s: int = 12 * 3600
+    credential_cache_s: float = 5.0
+    idempotency_ttl_s: int = 600
+    event_log_len: int = 20_000
+    ws_queue_len: int = 256  # events buffered per websocket before it is dropped
+    ws_ping_s: float = 20.0
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """What `loket serve` hands each worker process through the environment."""
+        url = os.environ.get("LOKET_REDIS_URL")
+        token = os.environ.get("LOKET_ADMIN_TOKEN")
+        if not url or not token:
+            raise RuntimeError("LOKET_REDIS_URL and LOKET_ADMIN_TOKEN must be set")
+        return cls(
+            redis_url=url,
+            admin_token=token,
+            data_dir=Path(os.environ.get("LOKET_DATA_DIR", str(DEFAULT_DATA_DIR))),
+            redis_cluster=os.environ.get("LOKET_REDIS_CLUSTER", "") == "1",
+        )

@@ -1,0 +1,640 @@
+"""Storage: the only module that imports redis.
+
+Every state change is one Lua script (lua/*.lua, each prepended with lua/_lib.lua),
+registered once; `_run` maps their answers to domain exceptions. Reads that must be
+consistent with a seq (the state snapshot) are read-only scripts too.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from . import domain, keys
+from .config import Site, from_json
+from .errors import (
+    Conflict,
+    LoketError,
+    NotFound,
+    StorageUnavailable,
+    Unprocessable,
+)
+
+LUA_DIR = Path(__file__).parent / "lua"
+SCRIPTS = (
+    "issue",
+    "next",
+    "call",
+    "recall",
+    "start",
+    "finish",
+    "no_show",
+    "transfer",
+    "cancel",
+    "counter_status",
+    "rate",
+    "rollover",
+    "config_load",
+    "announce",
+    "state",
+)
+
+# script error code -> (exception, HTTP-facing message)
+ERRORS: dict[str, type[LoketError]] = {
+    "not_found": NotFound,
+    "service_closed": Conflict,
+    "quota_reached": Conflict,
+    "counter_paused": Conflict,
+    "counter_closed": Conflict,
+    "counter_busy": Conflict,
+    "no_current_ticket": Conflict,
+    "illegal_transition": Conflict,
+    "already_rated": Conflict,
+    "same_service": Unprocessable,
+}
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Idem:
+    """An Idempotency-Key, already digested with the credential, method and path."""
+
+    digest: str
+    ttl_ms: int = 600_000
+
+
+class Store:
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        clock: Clock = utc_now,
+        event_log_len: int = 20_000,
+        config_ttl_s: float = 5.0,
+    ) -> None:
+        self.redis = redis
+        self.clock = clock
+        self.event_log_len = event_log_len
+        self.config_ttl_s = config_ttl_s
+        self._configs: dict[str, tuple[Site, float]] = {}
+        lib = (LUA_DIR / "_lib.lua").read_text()
+        self._scripts = {
+            name: redis.register_script(lib + "\n" + (LUA_DIR / f"{name}.lua").read_text())
+            for name in SCRIPTS
+        }
+
+    # -- plumbing -----------------------------------------------------------------
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self.redis.ping())
+        except (RedisError, OSError):
+            return False
+
+    def _common(self, site: Site, idem: Idem | None, now: datetime) -> tuple[list[str], list[str]]:
+        sid = site.id
+        k = [
+            keys.seq(sid),
+            keys.events(sid),
+            keys.day(sid),
+            keys.idempotency(sid, idem.digest if idem else "-"),
+            keys.tickets(sid),
+            keys.counters(sid),
+        ]
+        a = [
+            sid,
+            domain.local_iso(now, site.timezone),
+            domain.service_day(now, site.timezone),
+            str(self.event_log_len),
+            str(idem.ttl_ms) if idem else "0",
+            str(int(now.timestamp() * 1000)),
+        ]
+        return k, a
+
+    async def _eval(self, name: str, k: list[str], a: list[str]) -> dict[str, Any]:
+        try:
+            raw = await self._scripts[name](keys=k, args=a)
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StorageUnavailable("The store is unavailable; try again.") from exc
+        result: dict[str, Any] = json.loads(raw)
+        return result
+
+    async def _run(
+        self,
+        name: str,
+        site: Site,
+        idem: Idem | None,
+        extra_keys: Sequence[str] = (),
+        extra_args: Sequence[str] = (),
+        *,
+        now: datetime | None = None,
+    ) -> dict[str, Any]:
+        now = now or self.clock()
+        k, a = self._common(site, idem, now)
+        k.extend(extra_keys)
+        a.extend(extra_args)
+        result = await self._eval(name, k, a)
+        if result.get("err") == "day_stale":
+            await self.rollover(site, now=now)
+            result = await self._eval(name, k, a)
+        err = result.get("err")
+        if err:
+            exc = ERRORS.get(err, Conflict)
+            raise exc(str(result.get("message", err)), code=err)
+        return result
+
+    def _today(self, site: Site, now: datetime) -> str:
+        return domain.service_day(now, site.timezone)
+
+    # -- configuration ------------------------------------------------------------
+
+    async def site_ids(self) -> list[str]:
+        return sorted(m.decode() for m in await self.redis.smembers(keys.sites()))
+
+    async def site(self, site_id: str) -> Site:
+        """The site's configuration, cached for a few seconds (and dropped on change)."""
+        cached = self._configs.get(site_id)
+        if cached and time.monotonic() - cached[1] < self.config_ttl_s:
+            return cached[0]
+        if not domain.is_slug(site_id):
+            raise NotFound(f"Unknown site {site_id!r}.")
+        try:
+            raw = await self.redis.get(keys.config(site_id))
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StorageUnavailable("The store is unavailable; try again.") from exc
+        if raw is None:
+            raise NotFound(f"Unknown site {site_id!r}.")
+        site = from_json(raw)
+        self._configs[site_id] = (site, time.monotonic())
+        return site
+
+    def forget(self, site_id: str) -> None:
+        self._configs.pop(site_id, None)
+
+    async def load_config(self, site: Site) -> int:
+        await self.redis.sadd(keys.sites(), site.id)
+        result = await self._run(
+            "config_load",
+            site,
+            None,
+            [keys.config(site.id)],
+            [site.to_json(), *(c.id for c in site.counters)],
+        )
+        self.forget(site.id)
+        return int(result["seq"])
+
+    # -- the service day ----------------------------------------------------------
+
+    async def rollover(self, site: Site, *, now: datetime | None = None) -> bool:
+        """Start a new service day if the stored one is not today's. Safe to race."""
+        now = now or self.clock()
+        stored = await self.redis.get(keys.day(site.id))
+        stored_day = stored.decode() if stored else ""
+        if stored_day == self._today(site, now):
+            return False
+        services = [s.id for s in site.services]
+        result = await self._run(
+            "rollover",
+            site,
+            None,
+            [keys.recent(site.id), *(keys.queue(site.id, s) for s in services)],
+            [stored_day, *services],
+            now=now,
+        )
+        return bool(result.get("rolled"))
+
+    # -- tickets ------------------------------------------------------------------
+
+    async def issue(
+        self, site: Site, service_id: str, *, priority: bool, idem: Idem | None
+    ) -> dict[str, Any]:
+        service = _service(site, service_id)
+        now = self.clock()
+        today = self._today(site, now)
+        result = await self._run(
+            "issue",
+            site,
+            idem,
+            [
+                keys.numbers(site.id, today),
+                keys.issued(site.id, today),
+                keys.queue(site.id, service.id),
+                keys.day_tickets(site.id, today),
+                keys.stats(site.id, today),
+            ],
+            [
+                secrets.token_urlsafe(16),
+                service.id,
+                service.agency,
+                service.prefix,
+                "1" if priority else "0",
+                "" if service.daily_quota is None else str(service.daily_quota),
+                "1" if service.open else "0",
+            ],
+            now=now,
+        )
+        ticket: dict[str, Any] = result["ticket"]
+        return ticket
+
+    async def ticket(self, site: Site, ticket_id: str) -> dict[str, Any]:
+        if not domain.is_ticket_id(ticket_id):
+            raise NotFound("No such ticket.")
+        raw = await self.redis.hget(keys.tickets(site.id), ticket_id)
+        if raw is None:
+            raise NotFound("No such ticket.")
+        ticket: dict[str, Any] = json.loads(raw)
+        return ticket
+
+    async def cancel(self, site: Site, ticket_id: str, *, idem: Idem | None) -> dict[str, Any]:
+        for _ in range(3):
+            ticket = await self.ticket(site, ticket_id)
+            try:
+                result = await self._run(
+                    "cancel",
+                    site,
+                    idem,
+                    [keys.queue(site.id, ticket["service"])],
+                    [ticket_id, ticket["service"]],
+                )
+            except Conflict as exc:
+                if exc.code == "moved":
+                    continue
+                raise
+            return dict(result["ticket"])
+        raise Conflict("The ticket is changing; try again.", code="busy")
+
+    async def rate(
+        self, site: Site, ticket_id: str, rating: dict[str, Any], *, idem: Idem | None
+    ) -> dict[str, Any]:
+        if not domain.is_ticket_id(ticket_id):
+            raise NotFound("No such ticket.")
+        now = self.clock()
+        result = await self._run(
+            "rate",
+            site,
+            idem,
+            [keys.ratings(site.id), keys.stats(site.id, self._today(site, now))],
+            [ticket_id, json.dumps(rating, ensure_ascii=False)],
+            now=now,
+        )
+        return dict(result["ticket"])
+
+    async def position(self, site: Site, ticket: dict[str, Any]) -> int | None:
+        if ticket["status"] != domain.WAITING:
+            return None
+        rank = await self.redis.zrank(keys.queue(site.id, ticket["service"]), ticket["id"])
+        return None if rank is None else int(rank) + 1
+
+    async def service_load(self, site: Site, service_id: str) -> tuple[int, list[float]]:
+        """Open counters serving a service now, and its latest service times (s)."""
+        serving = [c.id for c in site.counters if service_id in c.services]
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hmget(keys.counters(site.id), serving)
+        pipe.hget(keys.service_times(site.id), service_id)
+        states, times = await pipe.execute()
+        open_counters = sum(
+            1 for raw in states if raw is None or json.loads(raw)["status"] == domain.OPEN
+        )
+        samples = [float(v) for v in times.decode().split(",") if v] if times else []
+        return open_counters, samples
+
+    # -- counters -----------------------------------------------------------------
+
+    async def next(
+        self, site: Site, counter_id: str, *, actor: str, idem: Idem | None
+    ) -> dict[str, Any] | None:
+        counter = _counter(site, counter_id)
+        now = self.clock()
+        today = self._today(site, now)
+        result = await self._run(
+            "next",
+            site,
+            idem,
+            [
+                keys.stats(site.id, today),
+                keys.recent(site.id),
+                keys.service_times(site.id),
+                *(keys.queue(site.id, s) for s in counter.services),
+            ],
+            [counter.id, counter.name, actor, *counter.services],
+            now=now,
+        )
+        return result["ticket"]  # type: ignore[no-any-return]
+
+    async def call(
+        self, site: Site, counter_id: str, ticket_id: str, *, actor: str, idem: Idem | None
+    ) -> dict[str, Any]:
+        counter = _counter(site, counter_id)
+        for _ in range(3):
+            ticket = await self.ticket(site, ticket_id)
+            if ticket["service"] not in counter.services:
+                raise Conflict(
+                    f"{counter.name} does not serve this ticket's service.",
+                    code="wrong_service",
+                )
+            now = self.clock()
+            today = self._today(site, now)
+            try:
+                result = await self._run(
+                    "call",
+                    site,
+                    idem,
+                    [
+                        keys.stats(site.id, today),
+                        keys.recent(site.id),
+                        keys.service_times(site.id),
+                        keys.queue(site.id, ticket["service"]),
+                    ],
+                    [counter.id, counter.name, actor, ticket_id, ticket["service"]],
+                    now=now,
+                )
+            except Conflict as exc:
+                if exc.code == "moved":
+                    continue
+                raise
+            return dict(result["ticket"])
+        raise Conflict("The ticket is changing; try again.", code="busy")
+
+    async def recall(self, site: Site, counter_id: str, *, idem: Idem | None) -> dict[str, Any]:
+        counter = _counter(site, counter_id)
+        result = await self._run(
+            "recall", site, idem, [keys.recent(site.id)], [counter.id, counter.name]
+        )
+        return dict(result["ticket"])
+
+    async def start(self, site: Site, counter_id: str, *, idem: Idem | None) -> dict[str, Any]:
+        counter = _counter(site, counter_id)
+        result = await self._run("start", site, idem, [], [counter.id, counter.name])
+        return dict(result["ticket"])
+
+    async def finish(
+        self, site: Site, counter_id: str, *, actor: str, idem: Idem | None
+    ) -> dict[str, Any]:
+        counter = _counter(site, counter_id)
+        now = self.clock()
+        result = await self._run(
+            "finish",
+            site,
+            idem,
+            [keys.stats(site.id, self._today(site, now)), keys.service_times(site.id)],
+            [counter.id, counter.name, actor],
+            now=now,
+        )
+        return dict(result["ticket"])
+
+    async def no_show(self, site: Site, counter_id: str, *, idem: Idem | None) -> dict[str, Any]:
+        counter = _counter(site, counter_id)
+        now = self.clock()
+        result = await self._run(
+            "no_show",
+            site,
+            idem,
+            [keys.stats(site.id, self._today(site, now))],
+            [counter.id, counter.name],
+            now=now,
+        )
+        return dict(result["ticket"])
+
+    async def transfer(
+        self, site: Site, counter_id: str, service_id: str, *, idem: Idem | None
+    ) -> dict[str, Any]:
+        counter = _counter(site, counter_id)
+        service = _service(site, service_id)
+        if not service.open:
+            raise Conflict(f"{service.name} is closed.", code="service_closed")
+        result = await self._run(
+            "transfer",
+            site,
+            idem,
+            [keys.queue(site.id, service.id)],
+            [counter.id, counter.name, service.id, service.agency],
+        )
+        return dict(result["ticket"])
+
+    async def counter_action(
+        self, site: Site, counter_id: str, action: str, *, idem: Idem | None
+    ) -> dict[str, Any]:
+        counter = _counter(site, counter_id)
+        allowed, new_status, event = domain.COUNTER_ACTIONS[action]
+        result = await self._run(
+            "counter_status",
+            site,
+            idem,
+            [],
+            [counter.id, counter.name, action, ",".join(sorted(allowed)), new_status, event],
+        )
+        state = dict(result["counter"])
+        state["ticket"] = await self._held(site, state.get("ticket"))
+        return state
+
+    async def _held(self, site: Site, ticket_id: str | None) -> dict[str, Any] | None:
+        if not ticket_id:
+            return None
+        raw = await self.redis.hget(keys.tickets(site.id), ticket_id)
+        return json.loads(raw) if raw else None
+
+    async def counter_state(self, site: Site, counter_id: str) -> dict[str, Any]:
+        counter = _counter(site, counter_id)
+        raw = await self.redis.hget(keys.counters(site.id), counter.id)
+        data = json.loads(raw) if raw else {"status": domain.OPEN, "ticket": None}
+        return {
+            "id": counter.id,
+            "name": counter.name,
+            "status": data["status"],
+            "ticket": await self._held(site, data.get("ticket")),
+        }
+
+    async def counter_today(self, site: Site, counter_id: str) -> dict[str, Any]:
+        counter = _counter(site, counter_id)
+        day = self._today(site, self.clock())
+        served, service_ms, no_show = await self.redis.hmget(
+            keys.stats(site.id, day),
+            [
+                f"served:counter:{counter.id}",
+                f"service_ms:counter:{counter.id}",
+                f"no_show:counter:{counter.id}",
+            ],
+        )
+        n = int(served or 0)
+        return {
+            "day": day,
+            "served": n,
+            "no_show": int(no_show or 0),
+            "avg_service_s": round(int(service_ms or 0) / n / 1000) if n else None,
+        }
+
+    async def waiting_for(
+        self, site: Site, counter_id: str, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Waiting tickets of a counter's services in the order `next` would call them."""
+        counter = _counter(site, counter_id)
+        pipe = self.redis.pipeline(transaction=False)
+        for s in counter.services:
+            pipe.zrange(keys.queue(site.id, s), 0, limit - 1, withscores=True)
+        heads: list[tuple[float, str]] = []
+        for rows in await pipe.execute():
+            heads.extend((score, member.decode()) for member, score in rows)
+        ids = [member for _, member in sorted(heads)[:limit]]
+        if not ids:
+            return []
+        raws = await self.redis.hmget(keys.tickets(site.id), ids)
+        return [json.loads(raw) for raw in raws if raw]
+
+    # -- site ---------------------------------------------------------------------
+
+    async def announce(self, site: Site, text: str, *, idem: Idem | None) -> int:
+        result = await self._run("announce", site, idem, [], [text])
+        return int(result["seq"])
+
+    async def state(self, site: Site) -> dict[str, Any]:
+        """The snapshot of spec section 2 (`/state`), with the seq it matches."""
+        now = self.clock()
+        k, a = self._common(site, None, now)
+        services = [s.id for s in site.services]
+        k.extend([keys.recent(site.id), keys.issued(site.id, self._today(site, now))])
+        k.extend(keys.queue(site.id, s) for s in services)
+        a.extend(services)
+        raw = await self._eval("state", k, a)
+        tickets = raw["tickets"] or {}
+        counters = raw["counters"] or {}
+        issued = raw["issued"] or {}
+        out_counters = []
+        for c in site.counters:
+            data = counters.get(c.id) or {"status": domain.OPEN, "ticket": None}
+            held = data.get("ticket")
+            out_counters.append(
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "status": data["status"],
+                    "ticket": tickets.get(held) if held else None,
+                }
+            )
+        recent = raw["recent"] or []
+        return {
+            "seq": raw["seq"],
+            "counters": out_counters,
+            "recent_calls": [tickets[i] for i in recent if i in tickets],
+            "waiting": {s: int((raw["waiting"] or {}).get(s, 0)) for s in services},
+            "quota_left": {
+                s.id: max(0, s.daily_quota - int(issued.get(s.id, 0)))
+                for s in site.services
+                if s.daily_quota is not None
+            },
+        }
+
+    async def last_seq(self, site_id: str) -> int:
+        raw = await self.redis.get(keys.seq(site_id))
+        return int(raw or 0)
+
+    async def events_after(
+        self, site_id: str, since: int, limit: int = 10_000
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Events with seq > since, oldest first, and whether the log still held all."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.xrange(keys.events(site_id), "-", "+", count=1)
+        pipe.get(keys.seq(site_id))
+        pipe.xrange(keys.events(site_id), f"{since + 1}-0", "+", count=limit)
+        first, last, rows = await pipe.execute()
+        last_seq = int(last or 0)
+        first_seq = int(first[0][0].decode().split("-")[0]) if first else last_seq + 1
+        complete = since >= last_seq or first_seq <= since + 1
+        return [json.loads(fields[b"e"]) for _, fields in rows], complete
+
+    async def read_events(
+        self, site_ids: Sequence[str], after: dict[str, str], block_ms: int, count: int = 500
+    ) -> list[tuple[str, str, bytes]]:
+        """Block for new events of several sites: [(site, stream id, event JSON)]."""
+        streams = {keys.events(s): after[s] for s in site_ids}
+        reply = await self.redis.xread(streams, count=count, block=block_ms)
+        out = []
+        by_key = {keys.events(s): s for s in site_ids}
+        for key, rows in reply or []:
+            site = by_key[key.decode() if isinstance(key, bytes) else key]
+            for entry_id, fields in rows:
+                out.append((site, entry_id.decode(), fields[b"e"]))
+        return out
+
+    # -- rate limits --------------------------------------------------------------
+
+    async def hit(
+        self, site_id: str, kind: str, ident: str, limit: int, window_s: int = 60
+    ) -> bool:
+        """Count one request; False once more than `limit` came in this window."""
+        window = int(time.time() // window_s)
+        key = keys.rate_limit(site_id, kind, ident, window)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.incr(key)
+        pipe.expire(key, window_s * 2)
+        count, _ = await pipe.execute()
+        return int(count) <= limit
+
+    # -- accounts and tokens (global keys) ----------------------------------------
+
+    async def get_json(self, key: str) -> dict[str, Any] | None:
+        raw = await self.redis.get(key)
+        return json.loads(raw) if raw else None
+
+    async def put_token(self, digest: str, principal: dict[str, Any]) -> None:
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.set(keys.token(digest), json.dumps(principal))
+        pipe.sadd(keys.tokens(), digest)
+        await pipe.execute()
+
+    async def token(self, digest: str) -> dict[str, Any] | None:
+        return await self.get_json(keys.token(digest))
+
+    async def revoke_token(self, digest: str) -> bool:
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(keys.token(digest))
+        pipe.srem(keys.tokens(), digest)
+        deleted, _ = await pipe.execute()
+        return bool(deleted)
+
+    async def put_session(self, digest: str, principal: dict[str, Any], ttl_s: int) -> None:
+        await self.redis.set(keys.session(digest), json.dumps(principal), ex=ttl_s)
+
+    async def session(self, digest: str) -> dict[str, Any] | None:
+        return await self.get_json(keys.session(digest))
+
+    async def drop_session(self, digest: str) -> None:
+        await self.redis.delete(keys.session(digest))
+
+    async def put_user(self, username: str, account: dict[str, Any]) -> None:
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.set(keys.user(username), json.dumps(account))
+        pipe.sadd(keys.users(), username)
+        await pipe.execute()
+
+    async def user(self, username: str) -> dict[str, Any] | None:
+        return await self.get_json(keys.user(username))
+
+
+def _service(site: Site, service_id: object) -> Any:
+    service = site.service_by_id.get(service_id) if isinstance(service_id, str) else None
+    if service is None:
+        raise NotFound(f"Unknown service {service_id!r} at {site.id}.")
+    return service
+
+
+def _counter(site: Site, counter_id: str) -> Any:
+    counter = site.counter_by_id.get(counter_id)
+    if counter is None:
+        raise NotFound(f"Unknown counter {counter_id!r} at {site.id}.")
+    return counter
