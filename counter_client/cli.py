@@ -250,6 +250,11 @@ def line_keys(stream: TextIO) -> Iterator[str]:
             yield line
 
 
+def describe(keymap: dict[str, str]) -> str:
+    names = {value: name for name, value in KEY_NAMES.items() if name != "return"}
+    return ", ".join(f"{names.get(key, key)}={action}" for key, action in keymap.items())
+
+
 def resolve(key: str, keymap: dict[str, str]) -> str | None:
     """The action of a key press, of a line naming a key (`space`), or of an action name."""
     if key in keymap:
@@ -263,13 +268,12 @@ def resolve(key: str, keymap: dict[str, str]) -> str | None:
 def listen(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     keymap: dict[str, str] = args.keymap
     interactive = stdin.isatty()
-    if interactive:
-        shown = ", ".join(f"{'space' if k == ' ' else k}={a}" for k, a in keymap.items())
-        print(f"listening at {args.counter} ({shown}; q quits)", file=sys.stderr, flush=True)
     status = 0
     with contextlib.ExitStack() as stack:
         if interactive:
             stack.enter_context(cbreak(stdin))
+            print(f"listening at {args.counter} ({describe(keymap)}; q quits)", file=sys.stderr)
+            sys.stderr.flush()
         runner = stack.enter_context(asyncio.Runner(loop_factory=asyncio.new_event_loop))
         client = CounterClient(args.url, args.token)
         stack.callback(lambda: runner.run(client.aclose()))

@@ -48,20 +48,11 @@ async def paired(request: Request, site_id: str) -> bool:
     return device_allowed(await request.app.state.pages.principal(token), site_id)
 
 
-def _set_device_cookies(request: Request, response: Response, token: str | None) -> None:
-    secure = request.url.scheme == "https"
-    if token is not None:
-        response.set_cookie(
-            DEVICE_COOKIE,
-            token,
-            max_age=DEVICE_COOKIE_MAX_AGE_S,
-            path="/",
-            httponly=True,
-            samesite="strict",
-            secure=secure,
-        )
-    # Always (re)set with the device's lifetime: a login at this browser sets the same
-    # cookie with the session's shorter one, and a kiosk's writes need it for years.
+def refresh_csrf(request: Request, response: Response) -> None:
+    """(Re)set `loket_csrf` with the device's lifetime, keeping its value.
+
+    A login at this browser sets the same cookie with the session's shorter lifetime;
+    a kiosk's writes need it for as long as it stays paired."""
     response.set_cookie(
         CSRF_COOKIE,
         request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24),
@@ -69,8 +60,21 @@ def _set_device_cookies(request: Request, response: Response, token: str | None)
         path="/",
         httponly=False,
         samesite="strict",
-        secure=secure,
+        secure=request.url.scheme == "https",
     )
+
+
+def set_device_cookie(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(
+        DEVICE_COOKIE,
+        token,
+        max_age=DEVICE_COOKIE_MAX_AGE_S,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    refresh_csrf(request, response)
 
 
 async def pair_or_refuse(
@@ -97,7 +101,7 @@ async def pair_or_refuse(
     response = RedirectResponse(f"{page_path}?{query}" if query else page_path, status_code=303)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
-    _set_device_cookies(request, response, token)
+    set_device_cookie(request, response, token)
     return response
 
 
@@ -142,7 +146,7 @@ async def kiosk_page(request: Request) -> Response:
         {**context, "paired": is_paired, "refused": False, "page_path": page_path},
     )
     if is_paired:
-        _set_device_cookies(request, response, None)
+        refresh_csrf(request, response)
     return response
 
 

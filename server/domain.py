@@ -69,13 +69,14 @@ EVENT_TYPES: Final = (
     "site.announcement",
 )
 
-# Priority tickets sort before all others; then the oldest issued_at. The Lua scripts
-# compute the same score (lua/_lib.lua, queue_score); ties fall back to the ticket id.
-PRIORITY_OFFSET_MS: Final = 10**13
+# Priority tickets sort before all others; then the oldest. "Oldest" is the issue order
+# at the store (the seq of the ticket.issued event), which is issued_at order without
+# ties or clock skew between processes; a transfer keeps it. lua/_lib.lua, queue_score.
+PRIORITY_OFFSET: Final = 2**50
 
 
-def queue_score(priority: bool, issued_ms: int) -> int:
-    return issued_ms if priority else PRIORITY_OFFSET_MS + issued_ms
+def queue_score(priority: bool, order: int) -> int:
+    return order if priority else PRIORITY_OFFSET + order
 
 
 def format_number(prefix: str, n: int) -> str:

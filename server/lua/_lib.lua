@@ -19,7 +19,7 @@ local K_SEQ, K_EVENTS, K_DAY, K_IDEM, K_TICKETS, K_COUNTERS =
 local SITE, NOW, TODAY, MAXLEN, IDEM_MS, NOW_MS =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
 local NULL = cjson.null
-local PRIORITY_OFFSET_MS = 10000000000000 -- domain.PRIORITY_OFFSET_MS
+local PRIORITY_OFFSET = 1125899906842624 -- 2^50, domain.PRIORITY_OFFSET
 
 local function is_null(v) return v == nil or v == NULL end
 
@@ -76,9 +76,11 @@ local function put_counter(id, c)
   redis.call('HSET', K_COUNTERS, id, cjson.encode(c))
 end
 
+-- Queue order: priority first, then issue order. `_order` is the seq of the ticket's
+-- ticket.issued event: atomic issue order at the store, exact, kept across transfers.
 local function queue_score(t)
-  if t.priority then return t._issued_ms end
-  return PRIORITY_OFFSET_MS + t._issued_ms
+  if t.priority then return t._order end
+  return PRIORITY_OFFSET + t._order
 end
 
 local function counter_ref(id, name) return {id = id, name = name} end

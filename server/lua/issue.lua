@@ -18,6 +18,7 @@ local t = {
   issued_at = NOW, called_at = NULL, started_at = NULL, finished_at = NULL,
   counter = NULL, recalls = 0, transfers = 0, rated = false,
   _issued_ms = NOW_MS, _day = TODAY,
+  _order = tonumber(redis.call('GET', K_SEQ) or '0') + 1, -- the seq emit() gives below
 }
 put_ticket(t)
 redis.call('ZADD', KEYS[9], queue_score(t), t.id)

@@ -185,6 +185,7 @@ function onMessage(message) {
 async function cancel() {
   const dialog = $("confirm");
   const answer = await new Promise((resolve) => {
+    dialog.returnValue = "";
     dialog.addEventListener("close", () => resolve(dialog.returnValue), { once: true });
     dialog.showModal();
   });

@@ -1,0 +1,203 @@
+"""Shared fixtures: a private Valkey server (the bundled binary), stores, a live Loket
+server in a background thread, and headless Chromium through Playwright.
+
+Nothing here talks to the machine's shared Redis: the suite starts its own server on a
+unix socket in a temporary directory and removes it at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import socket
+import threading
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from redis.asyncio import Redis
+
+from server import auth, config
+from server.app import create_app
+from server.embedded_redis import EmbeddedRedis
+from server.settings import Settings
+from server.store import Store
+
+ADMIN_TOKEN = "test-admin-token"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+]
+_site_numbers = itertools.count(1)
+
+
+def fresh_site_id(prefix: str = "t") -> str:
+    return f"{prefix}{next(_site_numbers)}"
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
+    server = EmbeddedRedis(tmp_path_factory.mktemp("valkey"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_server: EmbeddedRedis) -> str:
+    return redis_server.url
+
+
+@dataclass
+class FakeClock:
+    """A clock the tests move by hand."""
+
+    now: datetime = field(default_factory=lambda: datetime(2026, 11, 28, 1, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def store(redis: Redis, clock: FakeClock) -> Store:
+    return Store(redis, clock=clock)
+
+
+@pytest.fixture
+async def site(store: Store) -> config.Site:
+    """The MPP Bogor demo under a fresh site id: no test sees another's tickets."""
+    demo = config.load_demo(fresh_site_id())
+    await store.load_config(demo)
+    return demo
+
+
+# -- a live server ------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LiveServer:
+    """Loket on a free loopback port, in a thread with its own event loop."""
+
+    def __init__(self, redis_url: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.admin_token = ADMIN_TOKEN
+        self.settings = Settings(redis_url=redis_url, admin_token=ADMIN_TOKEN)
+        self.app = create_app(self.settings)
+        self.loop = asyncio.new_event_loop()
+        cfg = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
+                             ws_per_message_deflate=False, lifespan="on")
+        self.server = uvicorn.Server(cfg)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_until_complete(self.server.serve())
+        finally:
+            self.loop.close()
+
+    def start(self) -> None:
+        self.thread.start()
+        while not self.server.started:
+            if not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            threading.Event().wait(0.02)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+    def run(self, coro: Any) -> Any:
+        """Run a coroutine on the server's loop (its store and clients live there)."""
+        future: Future[Any] = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        return future.result(20)
+
+    @property
+    def store(self) -> Store:
+        store: Store = self.app.state.store
+        return store
+
+    def new_site(self, config_path: str | Path | None = None) -> str:
+        site_id = fresh_site_id("s")
+        site = (config.load_file(config_path, site_id) if config_path
+                else config.load_demo(site_id))
+        self.run(self.store.load_config(site))
+        return site_id
+
+    def token(self, role: str, site: str | None = None, name: str = "test",
+              counters: list[str] | None = None) -> str:
+        token: str = self.run(auth.create_token(self.store, role, site, name, counters or []))
+        return token
+
+    def user(self, username: str, password: str, role: str = "officer",
+             site: str | None = None, counters: list[str] | None = None) -> None:
+        self.run(auth.create_user(self.store, username, password, role, site, counters or []))
+
+
+@pytest.fixture(scope="session")
+def server(redis_url: str) -> Iterator[LiveServer]:
+    live = LiveServer(redis_url)
+    live.start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def admin_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+# -- the browser --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        chromium = await p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                           args=CHROMIUM_ARGS)
+        yield chromium
+        await chromium.close()
+
+
+@pytest.fixture
+async def page(browser: Any) -> AsyncIterator[Any]:
+    context = await browser.new_context(viewport={"width": 1366, "height": 768})
+    page = await context.new_page()
+    yield page
+    await context.close()

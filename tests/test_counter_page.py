@@ -1,0 +1,104 @@
+"""The officer console /counter/{site} in headless Chromium, against the live server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+from playwright.async_api import Page, expect
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOT = ROOT / "docs" / "img" / "counter-console.png"
+PASSWORD = "rahasia-123"
+
+
+async def issue(http: httpx.AsyncClient, site: str, service: str) -> str:
+    response = await http.post(f"/api/v1/sites/{site}/tickets", json={"service": service})
+    assert response.status_code == 201, response.text
+    number: str = response.json()["ticket"]["number"]
+    return number
+
+
+async def log_in(page: Page, server: Any, site: str, query: str = "") -> None:
+    await page.goto(f"{server.url}/counter/{site}{query}")
+    await page.get_by_label("Nama pengguna").fill("budi")
+    await page.get_by_label("Kata sandi").fill(PASSWORD)
+    await page.get_by_role("button", name="Masuk").click()
+
+
+async def test_unknown_site_is_a_friendly_404(server: Any) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        response = await http.get("/counter/no-such-site")
+    assert response.status_code == 404
+    assert "Situs tidak ditemukan" in response.text and "no-such-site" in response.text
+
+
+async def test_next_shows_the_ticket_here_and_on_the_tv(server: Any, page: Page) -> None:
+    site = server.new_site()
+    server.user("budi", PASSWORD, role="officer", site=site, counters=["loket-1"])
+    admin = {"Authorization": f"Bearer {server.admin_token}"}
+    async with httpx.AsyncClient(base_url=server.url, headers=admin) as http:
+        first = await issue(http, site, "ktp-el")
+        second = await issue(http, site, "ktp-el")
+        others = [await issue(http, site, "ktp-el-ubah") for _ in range(3)]
+
+        tv = await page.context.new_page()
+        await tv.goto(f"{server.url}/display/{site}")
+
+        await log_in(page, server, site)
+        await page.get_by_role("button", name="Loket 1").click()
+        number = page.locator("#ticket-number")
+        await expect(number).to_have_text("—")
+        await expect(page.locator("#waiting-list")).to_contain_text(second)
+        next_button = page.locator('[data-action="next"]')
+        await expect(next_button).to_be_enabled()
+        await tv.wait_for_load_state("networkidle")
+
+        # A double click calls exactly one ticket.
+        await next_button.dblclick()
+        await expect(number).to_have_text(first)
+        await expect(tv.locator("body")).to_contain_text(first, timeout=1000)
+        await expect(page.locator("#ticket-status")).to_have_text("Dipanggil")
+        await expect(next_button).to_be_enabled()
+        state = (await http.get(f"/api/v1/sites/{site}/counters/loket-1")).json()
+        assert state["counter"]["ticket"]["number"] == first
+        waiting = (await http.get(f"/api/v1/sites/{site}/counters/loket-1/waiting")).json()
+        assert [t["number"] for t in waiting["tickets"]] == [second, *others]
+        assert state["counter"]["ticket"]["status"] == "called"
+
+        # Keyboard: S starts serving; the waiting list no longer holds the called ticket.
+        await page.keyboard.press("s")
+        await expect(page.locator("#ticket-status")).to_have_text("Sedang dilayani")
+        await expect(page.locator("#waiting-list")).not_to_contain_text(first)
+        await expect(page.locator("#waiting-counts")).to_contain_text("4")
+        await page.screenshot(path=str(SCREENSHOT))
+
+        # Changed elsewhere (a supervisor pauses it): the console follows, only Resume
+        # and the finishing actions remain.
+        paused = await http.post(f"/api/v1/sites/{site}/counters/loket-1/pause")
+        assert paused.status_code == 200, paused.text
+        await expect(page.locator("#notice")).to_contain_text("Loket sedang jeda")
+        await expect(next_button).to_be_disabled()
+        await expect(page.locator('[data-action="resume"]')).to_be_enabled()
+        await expect(page.locator('[data-action="finish"]')).to_be_enabled()
+        await tv.close()
+
+
+async def test_officer_cannot_work_at_another_counter(server: Any, page: Page) -> None:
+    site = server.new_site()
+    server.user("budi", PASSWORD, role="officer", site=site, counters=["loket-1"])
+    await log_in(page, server, site, "?counter=loket-2")
+    await expect(page.locator("#notice")).to_have_text("Anda tidak ditugaskan di loket ini.")
+    await expect(page.locator('[data-action="next"]')).to_be_disabled()
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        login = await http.post(
+            "/api/v1/auth/login", json={"username": "budi", "password": PASSWORD}
+        )
+        token = login.json()["token"]
+        refused = await http.post(
+            f"/api/v1/sites/{site}/counters/loket-2/next",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "forbidden"

@@ -1,0 +1,282 @@
+"""The lobby TV page `/display/{site}` (display/tv.py, display/static/tv/), in Chromium.
+
+Calls are made through the HTTP API like an officer would; the page must show them
+within a second, queue one announcement per call (in order, once, also after a replay),
+and show every configured name as text.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+from playwright.async_api import Page, expect
+
+DOCS_IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
+
+HTML_SITE = """
+[site]
+id = "html"
+name = "MPP <script>alert(1)</script> Uji"
+timezone = "Asia/Makassar"
+announcement = "Nomor antrian {number}, silakan menuju {counter}"
+running_text = "<marquee>Teks berjalan</marquee>"
+
+[[agencies]]
+id = "dinas"
+name = "Dinas <i>Uji</i>"
+short_name = "<u>Dinas</u>"
+
+[[services]]
+id = "layanan"
+agency = "dinas"
+name = "<b>X</b> & layanan"
+prefix = "A"
+
+[[counters]]
+id = "loket-1"
+name = "<img src=x onerror=alert(1)>Loket 7"
+agency = "dinas"
+services = ["layanan"]
+"""
+
+
+def client(server: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=server.url, headers={"Authorization": f"Bearer {server.admin_token}"}
+    )
+
+
+async def issue(api: httpx.AsyncClient, site: str, service: str) -> dict[str, Any]:
+    response = await api.post(f"/api/v1/sites/{site}/tickets", json={"service": service})
+    assert response.status_code == 201, response.text
+    ticket: dict[str, Any] = response.json()["ticket"]
+    return ticket
+
+
+async def call(api: httpx.AsyncClient, site: str, service: str, counter: str) -> dict[str, Any]:
+    """Issue a ticket for `service` and call the next one at `counter` (that ticket)."""
+    issued = await issue(api, site, service)
+    response = await api.post(f"/api/v1/sites/{site}/counters/{counter}/next")
+    assert response.status_code == 200, response.text
+    ticket: dict[str, Any] = response.json()["ticket"]
+    assert ticket["number"] == issued["number"]
+    return ticket
+
+
+async def open_tv(page: Page, server: Any, site: str, query: str = "") -> int:
+    """Open the TV and wait for its first snapshot; returns the snapshot's seq."""
+    await page.goto(f"{server.url}/display/{site}{query}")
+    body = page.locator("body")
+    await expect(body).to_have_attribute("data-seq", re.compile(r"^\d+$"), timeout=5000)
+    return int(await body.get_attribute("data-seq") or 0)
+
+
+async def test_unknown_site_display_or_filter_is_a_friendly_404(server: Any) -> None:
+    site = server.new_site()
+    async with httpx.AsyncClient(base_url=server.url) as api:
+        for path in (
+            "/display/no-such-site",
+            f"/display/{site}?display=no-such-tv",
+            f"/display/{site}?display=kiosk-lobby",  # a kiosk, not a TV
+            f"/display/{site}?agency=no-such-agency",
+            f"/display/{site}?zone=z",
+        ):
+            response = await api.get(path)
+            assert response.status_code == 404, path
+            assert response.headers["content-type"].startswith("text/html")
+            assert "Halaman tidak ditemukan" in response.text
+        response = await api.get(f"/display/{site}?display=tv-lantai-2")
+        assert response.status_code == 200
+        assert 'data-layout="portrait"' in response.text
+        assert "bpjs-kesehatan" in response.text
+
+
+async def test_a_call_shows_in_the_big_call_area_within_a_second(server: Any, page: Page) -> None:
+    site = server.new_site()
+    await open_tv(page, server, site)
+    async with client(server) as api:
+        ticket = await call(api, site, "ktp-el", "loket-1")
+    await expect(page.locator("#call-number")).to_have_text(ticket["number"], timeout=1000)
+    await expect(page.locator("#call-counter")).to_have_text("Loket 1", timeout=1000)
+    await expect(page.locator('.tile[data-counter="loket-1"] .tile-ticket')).to_have_text(
+        ticket["number"]
+    )
+    await expect(page.locator(".recent-row").first).to_contain_text(ticket["number"])
+
+
+async def test_calls_are_announced_in_order_exactly_once(server: Any, page: Page) -> None:
+    site = server.new_site()
+    before = await open_tv(page, server, site)
+    # No sound in a test: let the announcer run silently, at 20x the clips' pace.
+    await page.evaluate(
+        """async () => {
+            await window.loket.voice.ready;
+            if (window.loket.voice.context) await window.loket.voice.context.suspend();
+            window.loket.announcer.silentRate = 20;
+        }"""
+    )
+    async with client(server) as api:
+        first = await call(api, site, "ktp-el", "loket-1")
+        second = await call(api, site, "ktp-el-cetak", "loket-3")
+    expected = [
+        f"Nomor antrian {first['number']}, silakan menuju Loket 1",
+        f"Nomor antrian {second['number']}, silakan menuju Loket 3",
+    ]
+    everything = "(a => [...a.spoken, ...a.queue])(window.loket.announcer)"
+    await page.wait_for_function(f"{everything}.length >= 2", timeout=2000)
+    assert await page.evaluate(everything) == expected
+    await page.wait_for_function("window.loket.announcer.spoken.length >= 2", timeout=5000)
+    await expect(page.locator("body")).to_have_attribute("data-announce-queue", "0")
+
+    # Replay the calls: rewind the stream and drop the socket; nothing is said twice.
+    latest = int(await page.locator("body").get_attribute("data-seq") or 0)
+    await page.evaluate(
+        "before => { const s = window.loket.stream; s.seq = before; s.socket.close(); }", before
+    )
+    await expect(page.locator("body")).to_have_attribute("data-connection", "offline")
+    await expect(page.locator("body")).to_have_attribute("data-seq", str(latest), timeout=5000)
+    assert await page.evaluate("window.loket.announcer.spoken") == expected
+    assert await page.evaluate("window.loket.announcer.queue") == []
+    await expect(page.locator(".recent-row:not([hidden])")).to_have_count(2)
+
+
+async def test_names_from_configuration_show_as_text(
+    server: Any, page: Page, tmp_path: Path
+) -> None:
+    config = tmp_path / "html.toml"
+    config.write_text(HTML_SITE, encoding="utf-8")
+    site = server.new_site(config)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+    await open_tv(page, server, site)
+    async with client(server) as api:
+        ticket = await call(api, site, "layanan", "loket-1")
+        await issue(api, site, "layanan")
+    counter = "<img src=x onerror=alert(1)>Loket 7"
+    await expect(page.locator("#call-number")).to_have_text(ticket["number"], timeout=1000)
+    await expect(page.locator("#call-counter")).to_have_text(counter)
+    await expect(page.locator("#call-service")).to_have_text("<b>X</b> & layanan")
+    await expect(page.locator(".tile-name")).to_have_text(counter)
+    await expect(page.locator("#site-name")).to_have_text("MPP <script>alert(1)</script> Uji")
+    await expect(page.locator("#subtitle")).to_have_text("")
+    await expect(page.locator(".waiting-label")).to_have_text("A · <b>X</b> & layanan")
+    await expect(page.locator("#ticker-text")).to_have_text("<marquee>Teks berjalan</marquee>")
+    assert await page.locator("main b, main img, main i, main u, marquee").count() == 0
+    announced = await page.evaluate("(a => [...a.spoken, ...a.queue])(window.loket.announcer)")
+    assert announced == [f"Nomor antrian {ticket['number']}, silakan menuju {counter}"]
+    assert dialogs == []
+
+
+TERBILANG = {
+    0: "nol",
+    1: "satu",
+    10: "sepuluh",
+    11: "sebelas",
+    12: "dua belas",
+    19: "sembilan belas",
+    20: "dua puluh",
+    21: "dua puluh satu",
+    99: "sembilan puluh sembilan",
+    100: "seratus",
+    101: "seratus satu",
+    111: "seratus sebelas",
+    200: "dua ratus",
+    999: "sembilan ratus sembilan puluh sembilan",
+    1000: "seribu",
+    1001: "seribu satu",
+    1234: "seribu dua ratus tiga puluh empat",
+    2000: "dua ribu",
+    11000: "sebelas ribu",
+    100000: "seratus ribu",
+    1000000: "satu juta",
+}
+
+SPOKEN = {
+    ("A012", "Loket 5"): "Nomor antrian, A, dua belas, silakan menuju loket lima",
+    ("KT100", "Loket 12"): "Nomor antrian, K T, seratus, silakan menuju loket dua belas",
+    ("B001", "Loket Prioritas"): "Nomor antrian, B, satu, silakan menuju loket Prioritas",
+    ("C000", "Loket 3"): "Nomor antrian, C, nol, silakan menuju loket tiga",
+}
+
+
+async def test_numbers_and_announcements_read_in_indonesian(server: Any, page: Page) -> None:
+    site = server.new_site()
+    await open_tv(page, server, site)
+    words = await page.evaluate(
+        """async cases => {
+            const m = await import('/static/display/tv/numbers.js');
+            return Object.fromEntries(Object.keys(cases).map(n => [n, m.terbilang(Number(n))]));
+        }""",
+        {str(n): text for n, text in TERBILANG.items()},
+    )
+    assert words == {str(n): text for n, text in TERBILANG.items()}
+    spoken = await page.evaluate(
+        """async cases => {
+            const p = await import('/static/display/tv/phrase.js');
+            await window.loket.voice.ready;
+            const known = window.loket.voice.known;
+            return cases.map(([number, counter]) => p.speechText(
+                p.spokenSegments(p.DEFAULT_TEMPLATE, {number, counter}, known)));
+        }""",
+        [list(key) for key in SPOKEN],
+    )
+    assert spoken == list(SPOKEN.values())
+    # Every word terbilang says for a ticket number has a clip, and every clip decodes.
+    missing = await page.evaluate(
+        """async () => {
+            const m = await import('/static/display/tv/numbers.js');
+            const v = window.loket.voice;
+            const words = new Set();
+            for (let n = 0; n < 2000; n += 1) m.terbilangWords(n).forEach(w => words.add(w));
+            ['nomor antrian', 'silakan menuju', 'loket'].forEach(w => words.add(w));
+            const gone = [...words].filter(w => !v.words.has(w));
+            for (const l of 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') if (!v.letters.has(l)) gone.push(l);
+            if (!v.chime) gone.push('chime');
+            return gone;
+        }"""
+    )
+    assert missing == []
+
+
+async def test_screenshots_landscape_and_portrait(server: Any, page: Page) -> None:
+    """Writes docs/img/tv-landscape.png and docs/img/tv-portrait.png after a few calls."""
+    site = server.new_site()
+    async with client(server) as api:
+        doc = (await api.get(f"/api/v1/sites/{site}")).json()
+        counters = {c["id"]: c for c in doc["counters"]}
+        for number in (1, 3, 5, 11, 25, 33, 40):
+            counter = counters[f"loket-{number}"]
+            await call(api, site, counter["services"][0], counter["id"])
+        await api.post(f"/api/v1/sites/{site}/counters/loket-5/start")
+        await api.post(f"/api/v1/sites/{site}/counters/loket-8/pause")
+        await api.post(f"/api/v1/sites/{site}/counters/loket-30/pause")
+        for number in (9, 10, 46, 39):
+            await api.post(f"/api/v1/sites/{site}/counters/loket-{number}/close")
+        for i, service in enumerate(s["id"] for s in doc["services"][::6]):
+            for _ in range(1 + i % 4):
+                await issue(api, site, service)
+
+        await page.set_viewport_size({"width": 1920, "height": 1080})
+        await open_tv(page, server, site)
+        last = await call(api, site, counters["loket-2"]["services"][0], "loket-2")
+        await expect(page.locator("#call-number")).to_have_text(last["number"], timeout=1000)
+        await expect(page.locator("#now")).not_to_have_class(re.compile("flash"), timeout=5000)
+        await expect(page.locator("#sound-button")).to_be_hidden()
+        DOCS_IMG.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=DOCS_IMG / "tv-landscape.png")
+
+        await page.set_viewport_size({"width": 1080, "height": 1920})
+        await open_tv(page, server, site, "?display=tv-lantai-2")
+        last = await call(api, site, counters["loket-26"]["services"][0], "loket-26")
+        await expect(page.locator("#call-number")).to_have_text(last["number"], timeout=1000)
+        await expect(page.locator("#now")).not_to_have_class(re.compile("flash"), timeout=5000)
+        await page.screenshot(path=DOCS_IMG / "tv-portrait.png")
+    # Nothing overflows the screen in either layout.
+    overflow = await page.evaluate(
+        "() => [document.documentElement.scrollWidth > innerWidth,"
+        " document.documentElement.scrollHeight > innerHeight]"
+    )
+    assert overflow == [False, False]
