@@ -11,6 +11,11 @@ import { startLive } from "./live.js";
 const RETRY_TRIES = 10; // about a minute of backoff before giving up on an action
 const MESSAGE_MS = 6000;
 
+// A 403 that means "not your counter" (not, say, a stale CSRF cookie).
+function notAssigned(err) {
+  return err instanceof ApiError && err.status === 403 && err.code !== "csrf_failed";
+}
+
 export function counterPath(siteId, counterId, action = "") {
   const base = `/api/v1/sites/${encodeURIComponent(siteId)}/counters/${encodeURIComponent(counterId)}`;
   return action ? `${base}/${action}` : base;
@@ -32,7 +37,7 @@ export function createConsole({ store, siteId, hooks }) {
   async function handleReadError(err) {
     if (!(err instanceof ApiError)) throw err;
     if (err.status === 401) return hooks.signedOut(t("err_unauthorized"));
-    if (err.status === 403) return store.set({ forbidden: true });
+    if (notAssigned(err)) return store.set({ forbidden: true });
     if (err.status === 404) return hooks.counterGone(store.get().counterId);
     // network or server trouble: the stream's reconnect triggers a resync later
   }
@@ -169,7 +174,7 @@ export function createConsole({ store, siteId, hooks }) {
       store.set({ retryingAction: false, busy: null });
       if (mine !== generation) return;
       if (err instanceof ApiError && err.status === 401) return hooks.signedOut(t("err_unauthorized"));
-      if (err instanceof ApiError && err.status === 403) store.set({ forbidden: true });
+      if (notAssigned(err)) store.set({ forbidden: true });
       say(errorText(err), "error");
     } finally {
       if (store.get().busy === action) store.set({ busy: null });

@@ -8,6 +8,7 @@ export const COUNTER_ACTIONS = ["pause", "resume", "close", "open"];
 // Open counter: next and call always; recall/start/no-show on a called ticket,
 // finish/transfer on a held one; pause and close.
 // Paused or closed: only resume/open, and the finishing actions on a held ticket.
+// Close only when no ticket is held (the server answers counter_busy otherwise).
 export function allowedActions(counterStatus, ticket) {
   const allowed = new Set();
   const held = ticket && (ticket.status === "called" || ticket.status === "serving") ? ticket.status : null;
@@ -20,7 +21,7 @@ export function allowedActions(counterStatus, ticket) {
     allowed.add("next");
     allowed.add("call");
     allowed.add("pause");
-    allowed.add("close");
+    if (!held) allowed.add("close"); // the server refuses to close a counter holding a ticket
     if (held === "called") {
       allowed.add("recall");
       allowed.add("start");
@@ -78,12 +79,12 @@ export function applyEvent(counter, event) {
   if (!mine) return counter;
   switch (event.type) {
     case "counter.paused":
-      return { ...counter, status: "paused" };
     case "counter.resumed":
     case "counter.opened":
-      return { ...counter, status: "open" };
-    case "counter.closed":
-      return { ...counter, status: "closed" };
+    case "counter.closed": {
+      const fallback = { "counter.paused": "paused", "counter.closed": "closed" }[event.type] || "open";
+      return { ...counter, status: (event.counter && event.counter.status) || fallback };
+    }
     case "ticket.called":
     case "ticket.recalled":
     case "ticket.started":

@@ -1,0 +1,180 @@
+"""The HTTP API against a live server: shapes, errors, roles, idempotency."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from tests.conftest import ADMIN_TOKEN, LiveServer
+
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+async def api(server: LiveServer) -> httpx.AsyncClient:
+    async with httpx.AsyncClient(base_url=server.url, headers=ADMIN) as client:
+        yield client
+
+
+async def state(api: httpx.AsyncClient, site: str) -> dict:
+    r = await api.get(f"/api/v1/sites/{site}/state")
+    assert r.status_code == 200
+    return r.json()
+
+
+def error(r: httpx.Response, status: int, code: str | None = None) -> None:
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+    if code:
+        assert body["error"]["code"] == code
+
+
+async def test_public_reads_hide_ticket_ids(server: LiveServer, api: httpx.AsyncClient) -> None:
+    site = server.new_site()
+    issued = (await api.post(f"/api/v1/sites/{site}/tickets", json={"service": "ktp-el"})).json()
+    secret = issued["ticket"]["id"]
+    await api.post(f"/api/v1/sites/{site}/counters/loket-1/next")
+    async with httpx.AsyncClient(base_url=server.url) as anon:
+        sites = (await anon.get("/api/v1/sites")).json()["sites"]
+        assert {"id": site, "name": "Mal Pelayanan Publik Kota Bogor"} in sites
+        doc = (await anon.get(f"/api/v1/sites/{site}")).json()
+        assert len(doc["agencies"]) == 13 and len(doc["services"]) == 147
+        for path in ("state", "events?since=0"):
+            r = await anon.get(f"/api/v1/sites/{site}/{path}")
+            assert r.status_code == 200 and secret not in r.text
+        own = (await anon.get(f"/api/v1/sites/{site}/tickets/{secret}")).json()
+        assert own["ticket"]["status"] == "called" and own["position"] is None
+    s = await state(api, site)
+    assert s["recent_calls"][0]["number"] == "KT001"
+    assert {c["id"]: c for c in s["counters"]}["loket-1"]["ticket"]["id"] == secret
+
+
+async def test_counter_actions_through_http(server: LiveServer, api: httpx.AsyncClient) -> None:
+    site = server.new_site()
+    base = f"/api/v1/sites/{site}/counters/loket-1"
+    r = await api.post(f"{base}/next")
+    assert r.json() == {"ticket": None}
+    waiting = []
+    for _ in range(3):
+        r = await api.post(f"/api/v1/sites/{site}/tickets", json={"service": "ktp-el"})
+        assert r.status_code == 201 and r.json()["position"] == len(waiting) + 1
+        waiting.append(r.json()["ticket"])
+    assert (await api.post(f"{base}/next")).json()["ticket"]["number"] == "KT001"
+    assert (await api.post(f"{base}/recall")).json()["ticket"]["recalls"] == 1
+    assert (await api.post(f"{base}/start")).json()["ticket"]["status"] == "serving"
+    r = await api.post(f"{base}/transfer", json={"service": "ktp-el-ubah"})
+    assert r.json()["ticket"]["status"] == "waiting"
+    r = await api.post(f"{base}/call", json={"ticket": waiting[2]["id"]})
+    assert r.json()["ticket"]["number"] == "KT003"
+    assert (await api.post(f"{base}/no-show")).json()["ticket"]["status"] == "no_show"
+    assert (await api.post(f"{base}/pause")).json()["counter"]["status"] == "paused"
+    error(await api.post(f"{base}/next"), 409, "counter_paused")
+    assert (await api.post(f"{base}/resume")).json()["counter"]["status"] == "open"
+    r = await api.get(f"/api/v1/sites/{site}/counters/loket-1/waiting")
+    assert [t["number"] for t in r.json()["tickets"]] == ["KT001", "KT002"]
+    r = await api.get(f"/api/v1/sites/{site}/counters/loket-1")
+    assert r.json()["today"]["no_show"] == 1
+
+
+async def test_bad_input_changes_nothing(server: LiveServer, api: httpx.AsyncClient) -> None:
+    site = server.new_site()
+    before = await state(api, site)
+    tickets = f"/api/v1/sites/{site}/tickets"
+    error(await api.post(tickets, content=b"{not json"), 400, "malformed_json")
+    error(await api.post(tickets, json=["ktp-el"]), 400, "malformed_json")
+    error(await api.post(tickets, json={"service": 5}), 400, "invalid_field")
+    error(await api.post(tickets, json={"service": "ktp-el", "priority": "yes"}), 400)
+    error(await api.post(tickets, json={"service": "ktp-el", "colour": "red"}), 400)
+    error(await api.post(tickets, json={}), 400, "invalid_field")
+    error(await api.post(tickets, content=b'{"service": "' + b"x" * 70_000 + b'"}'), 413)
+    error(await api.post(tickets, json={"service": "no-such"}), 404)
+    error(await api.post("/api/v1/sites/nowhere/tickets", json={"service": "ktp-el"}), 404)
+    error(await api.post(f"/api/v1/sites/{site}/counters/loket-999/next"), 404)
+    error(await api.get(f"/api/v1/sites/{site}/tickets/not-a-ticket"), 404)
+    error(await api.post(f"/api/v1/sites/{site}/tickets/{'x' * 22}/cancel"), 404)
+    error(await api.post(f"/api/v1/sites/{site}/counters/loket-1/transfer", json={}), 400)
+    error(await api.post(f"/api/v1/sites/{site}/counters/loket-1/recall"), 409,
+          "no_current_ticket")
+    error(await api.post(f"/api/v1/sites/{site}/tickets/{'x' * 22}/rating", json={"score": 9}),
+          422)
+    after = await state(api, site)
+    assert after == before
+
+
+async def test_credentials_and_roles(server: LiveServer) -> None:
+    site = server.new_site()
+    other = server.new_site()
+    officer = server.token("officer", site, "budi", counters=["loket-1"])
+    display = server.token("display", site)
+    kiosk = server.token("kiosk", site)
+    foreign = server.token("officer", other, counters=["loket-1"])
+    next_ = f"/api/v1/sites/{site}/counters/loket-1/next"
+    async with httpx.AsyncClient(base_url=server.url) as c:
+        error(await c.post(next_), 401, "unauthorized")
+        error(await c.post(next_, headers={"Authorization": "Bearer nope"}), 401)
+        error(await c.post(next_, headers={"Authorization": "Basic abc"}), 401)
+        error(await c.post(next_, headers={"Authorization": f"Bearer {display}"}), 403)
+        error(await c.post(next_, headers={"Authorization": f"Bearer {kiosk}"}), 403)
+        error(await c.post(next_, headers={"Authorization": f"Bearer {foreign}"}), 403)
+        error(await c.post(f"/api/v1/sites/{site}/counters/loket-2/next",
+                           headers={"Authorization": f"Bearer {officer}"}), 403,
+              "not_your_counter")
+        r = await c.post(next_, headers={"Authorization": f"Bearer {officer}"})
+        assert r.status_code == 200
+        tickets = f"/api/v1/sites/{site}/tickets"
+        r = await c.post(tickets, json={"service": "ktp-el"},
+                         headers={"Authorization": f"Bearer {kiosk}"})
+        assert r.status_code == 201
+        error(await c.post(tickets, json={"service": "ktp-el", "priority": True},
+                           headers={"Authorization": f"Bearer {kiosk}"}), 403)
+        error(await c.post(tickets, json={"service": "ktp-el"},
+                           headers={"Authorization": f"Bearer {display}"}), 403)
+
+
+async def test_login_session_cookie_and_csrf(server: LiveServer) -> None:
+    site = server.new_site()
+    server.user("siti", "rahasia-123", "officer", site, ["loket-1"])
+    async with httpx.AsyncClient(base_url=server.url) as c:
+        error(await c.post("/api/v1/auth/login", json={"username": "siti", "password": "x"}), 401)
+        r = await c.post("/api/v1/auth/login", json={"username": "siti", "password": "rahasia-123"})
+        assert r.status_code == 200
+        assert r.json()["role"] == "officer" and r.json()["counters"] == ["loket-1"]
+        assert (await c.get("/api/v1/auth/me")).json()["name"] == "siti"
+        next_ = f"/api/v1/sites/{site}/counters/loket-1/next"
+        error(await c.post(next_), 403, "csrf_failed")
+        r = await c.post(next_, headers={"X-CSRF-Token": c.cookies["loket_csrf"]})
+        assert r.status_code == 200
+        await c.post("/api/v1/auth/logout", headers={"X-CSRF-Token": c.cookies["loket_csrf"]})
+        error(await c.get("/api/v1/auth/me"), 401)
+
+
+async def test_idempotency_key_acts_once_also_concurrently(
+    server: LiveServer, api: httpx.AsyncClient
+) -> None:
+    site = server.new_site()
+    for _ in range(3):
+        await api.post(f"/api/v1/sites/{site}/tickets", json={"service": "ktp-el"})
+    next_ = f"/api/v1/sites/{site}/counters/loket-1/next"
+    answers = await asyncio.gather(
+        *(api.post(next_, headers={"Idempotency-Key": "dbl-click-1"}) for _ in range(5))
+    )
+    assert len({r.text for r in answers}) == 1
+    again = await api.post(next_, headers={"Idempotency-Key": "dbl-click-1"})
+    assert again.text == answers[0].text
+    assert (await state(api, site))["waiting"]["ktp-el"] == 2
+    other = await api.post(next_, headers={"Idempotency-Key": "dbl-click-2"})
+    assert other.json()["ticket"]["number"] == "KT002"
+
+
+async def test_health_and_openapi(server: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as c:
+        assert (await c.get("/healthz")).status_code == 200
+        assert (await c.get("/readyz")).status_code == 200
+        doc = (await c.get("/api/openapi.json")).json()
+        assert doc["openapi"].startswith("3.1")
+        assert "/api/v1/sites/{site}/counters/{counter}/next" in doc["paths"]
+        r = await c.get("/api/v1/nothing-here")
+        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
