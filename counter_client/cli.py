@@ -14,14 +14,18 @@ import argparse
 import asyncio
 import contextlib
 import os
+import select
 import sys
 import threading
+import time
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TextIO, TypeVar
 
 from counter_client.client import CounterClient, CounterState, LoketApiError, Ticket
 
 DEFAULT_URL = "http://127.0.0.1:8000"
+DEFAULT_COOLDOWN_S = 0.8
+ESCAPE_WAIT_S = 0.05  # the rest of an escape sequence arrives within this
 DEFAULT_KEYS = "n=next,space=next,r=recall,s=start,d=finish,x=no-show,p=pause,o=resume"
 ACTIONS = (
     "next", "recall", "start", "finish", "no-show", "transfer", "call",
@@ -53,6 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--token", default=None, help="bearer token (officer, supervisor)")
     parser.add_argument("--service", default=None, help="target service id (transfer)")
     parser.add_argument("--ticket", default=None, help="ticket id (call)")
+    parser.add_argument(
+        "--cooldown",
+        type=float,
+        default=DEFAULT_COOLDOWN_S,
+        metavar="SECONDS",
+        help="listen: ignore the same action repeated within this time, so a held-down "
+        f"pedal or a bouncing switch acts once (default {DEFAULT_COOLDOWN_S}; 0 turns it off)",
+    )
     parser.add_argument(
         "--keys",
         default=DEFAULT_KEYS,
@@ -164,6 +176,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
         raise UsageError("call needs --ticket TICKET_ID")
     if args.action == "listen":
         args.keymap = parse_keys(args.keys)
+        if args.cooldown < 0:
+            raise UsageError("--cooldown must be 0 or more seconds")
     return args
 
 
@@ -234,12 +248,27 @@ def cbreak(stream: TextIO) -> Iterator[None]:
 
 
 def tty_keys(stream: TextIO) -> Iterator[str]:
+    """Single key presses. Escape sequences (arrows, F-keys: ESC [ 1 5 ~) are dropped
+    whole, so a mapped digit or letter never fires from inside one."""
     fd = stream.fileno()
+
+    def follow() -> bytes:
+        """The next byte if it comes at once (part of a sequence), else b""."""
+        return os.read(fd, 1) if select.select([fd], [], [], ESCAPE_WAIT_S)[0] else b""
+
     while True:
         data = os.read(fd, 1)
         if not data:
             return
-        yield "\n" if data == b"\r" else data.decode("latin-1")
+        if data != b"\x1b":
+            yield "\n" if data == b"\r" else data.decode("latin-1")
+            continue
+        kind = follow()
+        if kind == b"[":  # CSI: parameter and intermediate bytes, then one final byte
+            while (byte := follow()) and not 0x40 <= byte[0] <= 0x7E:
+                pass
+        elif kind == b"O":  # SS3 (F1-F4 on many terminals): one more byte
+            follow()
 
 
 def line_keys(stream: TextIO) -> Iterator[str]:
@@ -269,6 +298,7 @@ def listen(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     keymap: dict[str, str] = args.keymap
     interactive = stdin.isatty()
     status = 0
+    last_action, last_done = "", 0.0
     with contextlib.ExitStack() as stack:
         if interactive:
             stack.enter_context(cbreak(stdin))
@@ -287,13 +317,18 @@ def listen(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
                     if not interactive:
                         print(f"unknown key: {key}", file=sys.stderr, flush=True)
                     continue
+                if action == last_action and time.monotonic() - last_done < args.cooldown:
+                    print(f"ignored repeated {action}", file=sys.stderr, flush=True)
+                    continue
                 try:
                     line = runner.run(perform(client, action, args.site, args.counter))
                 except LoketApiError as exc:
                     print(f"error: {exc.message}", file=sys.stderr, flush=True)
                     status = 1
-                    continue
-                print(line, file=stdout, flush=True)
+                    line = None
+                last_action, last_done = action, time.monotonic()
+                if line is not None:
+                    print(line, file=stdout, flush=True)
         except KeyboardInterrupt:
             pass
     return status

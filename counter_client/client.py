@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -347,7 +347,7 @@ class CounterClient:
 
     async def events(
         self, site: str, since: int | None = None, **filters: Any
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """Yield the site's event stream (dicts with `type`), forever.
 
         Reconnects by itself with `since=<last seq>` so the server replays what was

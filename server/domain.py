@@ -123,7 +123,8 @@ TICKET_FIELDS: Final = (
 
 def ticket_view(ticket: Mapping[str, Any], *, with_id: bool) -> dict[str, Any]:
     """The ticket as the API shows it: no internal `_` fields, `id` only for staff."""
-    return {k: v for k, v in ticket.items() if not k.startswith("_") and (with_id or k != "id")}
+    fields = TICKET_FIELDS if with_id else TICKET_FIELDS[1:]
+    return {k: ticket.get(k) for k in fields}
 
 
 def announcement(template: str, number: str, counter: str, service: str) -> str:

@@ -98,7 +98,7 @@ class Subscriber:
     site: str
     filter: Filter
     with_id: bool
-    queue: asyncio.Queue[tuple[int, dict[str, Any], str]]
+    queue: asyncio.Queue[tuple[int, dict[str, Any] | None, str]]
     ticket: str | None = None
     overflowed: bool = False
     last_position: tuple[Any, ...] | None = field(default=None)
@@ -110,11 +110,18 @@ class Fanout:
         self.settings = settings
         self.subscribers: dict[str, set[Subscriber]] = {}
         self.readers: dict[str, asyncio.Task[None]] = {}
+        self.position: dict[str, int] = {}  # seq of the last event each reader delivered
 
-    def subscribe(self, sub: Subscriber) -> None:
+    def subscribe(self, sub: Subscriber, last: int) -> None:
+        """Deliver events after `last` (the seq the socket's snapshot or replay ends at)."""
         self.subscribers.setdefault(sub.site, set()).add(sub)
-        if sub.site not in self.readers or self.readers[sub.site].done():
-            self.readers[sub.site] = asyncio.create_task(self._read(sub.site))
+        reader = self.readers.get(sub.site)
+        if reader is None or reader.done():
+            self.position[sub.site] = last
+            self.readers[sub.site] = asyncio.create_task(self._read(sub.site, last))
+        elif self.position[sub.site] > last:
+            # The reader is past what the socket has: tell it to catch up from the log.
+            sub.queue.put_nowait((self.position[sub.site], None, ""))
 
     def unsubscribe(self, sub: Subscriber) -> None:
         self.subscribers.get(sub.site, set()).discard(sub)
@@ -126,21 +133,26 @@ class Fanout:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def _read(self, site: str) -> None:
-        last = f"{await self.store.last_seq(site)}-0"
+    async def _read(self, site: str, after: int) -> None:
+        last = f"{after}-0"
         backoff = 0.2
         while True:
             try:
-                rows = await self.store.read_events([site], {site: last}, block_ms=5000)
+                rows = await self.store.read_events([site], {site: last}, block_ms=2000)
                 backoff = 0.2
             except (RedisError, OSError) as exc:
                 log.warning("event reader for %s: %s", site, exc)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
+
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
             for _, entry_id, raw in rows:
                 last = entry_id
                 event = json.loads(raw)
+                self.position[site] = event["seq"]
                 if event["type"] == "site.config_changed":
                     self.store.forget(site)
                 self._deliver(site, event)
@@ -230,10 +242,10 @@ async def events_socket(ws: WebSocket) -> None:
     except Refused as exc:
         await ws.close(POLICY_VIOLATION, exc.reason[:120])
         return
-    fanout.subscribe(sub)  # before reading, so nothing falls between read and live
     receiver = asyncio.create_task(_drain(ws))
     try:
         last = await _start(ws, store, site, sub, since)
+        fanout.subscribe(sub, last)
         await _position(ws, store, site, sub)
         await _pump(ws, store, site, sub, last, receiver)
     except (WebSocketDisconnect, RuntimeError, OSError):
@@ -244,7 +256,7 @@ async def events_socket(ws: WebSocket) -> None:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await receiver
         if ws.application_state != WebSocketState.DISCONNECTED:
-            with contextlib.suppress(RuntimeError, OSError):
+            with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect):
                 await ws.close()
 
 
@@ -304,11 +316,17 @@ async def _pump(
             return
         if seq <= last:
             continue
-        if seq > last + 1:  # the reader started after us: fetch what lies between
-            missed, _ = await store.events_after(site.id, last, limit=seq - last - 1)
+        if seq > last + 1 or event is None:  # behind the reader: fetch what lies between
+            missed, _ = await store.events_after(site.id, last, limit=seq - last)
             for old in missed:
-                if old["seq"] < seq and sub.filter.event(site, old):
-                    await ws.send_text(encode(old, sub.with_id))
+                if old["seq"] < seq or (event is None and old["seq"] == seq):
+                    if sub.filter.event(site, old):
+                        await ws.send_text(encode(old, sub.with_id))
+            if event is None:
+                last = seq
+                if sub.ticket is not None:
+                    await _position(ws, store, site, sub)
+                continue
         if event["type"] == "site.config_changed":
             with contextlib.suppress(NotFound):
                 site = await store.site(site.id)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import io
 import os
 import pty
+import select
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import pytest
@@ -147,8 +148,10 @@ def test_listen_reads_lines_when_not_a_tty(
 ) -> None:
     server, site = env
     first = issue(server, site, "ktp-el")["number"]
-    # keys, a key name, an action name, an unknown key, then q quits (the rest is ignored)
-    monkeypatch.setattr(sys, "stdin", io.StringIO("n\nr\nstart\n?\nd\nspace\nq\nn\n"))
+    # keys, a key name, an action name, an unknown key, a repeat (a held-down pedal)
+    # that the cooldown swallows, then q quits (the rest is ignored)
+    lines = "n\nr\nstart\n?\nd\nd\nspace\nq\nn\n"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(lines))
     assert run(counter_cmd("listen", site)) == 0
     out, err = capsys.readouterr()
     assert out.splitlines() == [
@@ -158,7 +161,7 @@ def test_listen_reads_lines_when_not_a_tty(
         f"{first} done",
         "no ticket waiting",
     ]
-    assert "unknown key: ?" in err
+    assert "unknown key: ?" in err and "ignored repeated finish" in err
 
 
 def subprocess_env(server: Any, site: str) -> dict[str, str]:
@@ -196,13 +199,21 @@ def test_subprocess_exit_codes(server: Any) -> None:
     assert usage.returncode == 2 and "--counter" in usage.stderr
 
 
+def read_line(stream: IO[str], timeout_s: float = 10) -> str:
+    """One line from a child's pipe, failing fast instead of hanging the suite."""
+    ready, _, _ = select.select([stream], [], [], timeout_s)
+    assert ready, "no output from the child process"
+    return stream.readline()
+
+
 def test_listen_single_keys_on_a_terminal(server: Any) -> None:
     """On a terminal, listen reads single key presses (no Enter), like a foot pedal."""
     site = server.new_site()
     first = issue(server, site, "ktp-el")["number"]
+    listen_argv = counter_cmd("listen", site, "--keys", "n=next,s=start,5=finish")
     controller, terminal = pty.openpty()
     process = subprocess.Popen(
-        [sys.executable, "-m", "counter_client.cli", *counter_cmd("listen", site)],
+        [sys.executable, "-m", "counter_client.cli", *listen_argv],
         env=subprocess_env(server, site),
         cwd=ROOT,
         stdin=terminal,
@@ -213,11 +224,11 @@ def test_listen_single_keys_on_a_terminal(server: Any) -> None:
     os.close(terminal)
     try:
         assert process.stderr is not None and process.stdout is not None
-        assert "listening" in process.stderr.readline()  # raw mode is set up by now
+        assert "listening" in read_line(process.stderr)  # raw mode is set up by now
         os.write(controller, b"n")
-        assert process.stdout.readline() == f"{first} called at Loket 1\n"
-        os.write(controller, b"s")
-        assert process.stdout.readline() == f"{first} serving at Loket 1\n"
+        assert read_line(process.stdout) == f"{first} called at Loket 1\n"
+        os.write(controller, b"\x1b[15~s")  # F5 (an escape sequence, ignored whole), then s
+        assert read_line(process.stdout) == f"{first} serving at Loket 1\n"
         os.write(controller, b"q")
         assert process.wait(timeout=10) == 0
     finally:

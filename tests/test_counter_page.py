@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Route, expect
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOT = ROOT / "docs" / "img" / "counter-console.png"
@@ -43,9 +43,6 @@ async def test_next_shows_the_ticket_here_and_on_the_tv(server: Any, page: Page)
         second = await issue(http, site, "ktp-el")
         others = [await issue(http, site, "ktp-el-ubah") for _ in range(3)]
 
-        tv = await page.context.new_page()
-        await tv.goto(f"{server.url}/display/{site}")
-
         await log_in(page, server, site)
         await page.get_by_role("button", name="Loket 1").click()
         number = page.locator("#ticket-number")
@@ -53,12 +50,19 @@ async def test_next_shows_the_ticket_here_and_on_the_tv(server: Any, page: Page)
         await expect(page.locator("#waiting-list")).to_contain_text(second)
         next_button = page.locator('[data-action="next"]')
         await expect(next_button).to_be_enabled()
-        await tv.wait_for_load_state("networkidle")
+
+        # The lobby TV, live once its event stream has sent the first message.
+        tv = await page.context.new_page()
+        async with tv.expect_websocket() as connecting:
+            await tv.goto(f"{server.url}/display/{site}", wait_until="domcontentloaded")
+        socket = await connecting.value
+        await socket.wait_for_event("framereceived")
 
         # A double click calls exactly one ticket.
         await next_button.dblclick()
         await expect(number).to_have_text(first)
         await expect(tv.locator("body")).to_contain_text(first, timeout=1000)
+        await tv.close()
         await expect(page.locator("#ticket-status")).to_have_text("Dipanggil")
         await expect(next_button).to_be_enabled()
         state = (await http.get(f"/api/v1/sites/{site}/counters/loket-1")).json()
@@ -71,7 +75,28 @@ async def test_next_shows_the_ticket_here_and_on_the_tv(server: Any, page: Page)
         await page.keyboard.press("s")
         await expect(page.locator("#ticket-status")).to_have_text("Sedang dilayani")
         await expect(page.locator("#waiting-list")).not_to_contain_text(first)
-        await expect(page.locator("#waiting-counts")).to_contain_text("4")
+
+        # The answer to Next is lost after the server acted: the console retries with
+        # the same Idempotency-Key, so exactly one more ticket is called.
+        keys: list[str | None] = []
+
+        async def drop_first_answer(route: Route) -> None:
+            keys.append(route.request.headers.get("idempotency-key"))
+            if len(keys) == 1:
+                await route.fetch()
+                await route.abort("connectionreset")
+            else:
+                await route.continue_()
+
+        await page.route("**/counters/loket-1/next", drop_first_answer)
+        await page.keyboard.press("n")
+        await expect(number).to_have_text(second)
+        await expect(next_button).to_be_enabled(timeout=5000)
+        assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
+        waiting = (await http.get(f"/api/v1/sites/{site}/counters/loket-1/waiting")).json()
+        assert [t["number"] for t in waiting["tickets"]] == others
+        await expect(page.locator("#today-served")).to_have_text("1")
+        await expect(page.locator("#waiting-list")).not_to_contain_text(second)
         await page.screenshot(path=str(SCREENSHOT))
 
         # Changed elsewhere (a supervisor pauses it): the console follows, only Resume
@@ -82,7 +107,6 @@ async def test_next_shows_the_ticket_here_and_on_the_tv(server: Any, page: Page)
         await expect(next_button).to_be_disabled()
         await expect(page.locator('[data-action="resume"]')).to_be_enabled()
         await expect(page.locator('[data-action="finish"]')).to_be_enabled()
-        await tv.close()
 
 
 async def test_officer_cannot_work_at_another_counter(server: Any, page: Page) -> None:

@@ -7,12 +7,16 @@ and show every configured name as text.
 
 from __future__ import annotations
 
+import asyncio
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 from playwright.async_api import Page, expect
+
+from server import config
 
 DOCS_IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
 
@@ -41,6 +45,36 @@ name = "<img src=x onerror=alert(1)>Loket 7"
 agency = "dinas"
 services = ["layanan"]
 """
+
+SMALL_SITE = """
+[site]
+id = "kecil"
+name = "MPP Kecil"
+running_text = "{running}"
+
+[[agencies]]
+id = "dinas"
+name = "Dinas Uji"
+short_name = "Dinas"
+
+[[services]]
+id = "umum"
+agency = "dinas"
+name = "Layanan Umum"
+prefix = "U"
+
+[[counters]]
+id = "loket-1"
+name = "Loket 1"
+agency = "dinas"
+services = ["umum"]
+"""
+
+SILENT = """async () => {
+    await window.loket.voice.ready;
+    if (window.loket.voice.context) await window.loket.voice.context.suspend();
+    window.loket.announcer.silentRate = 20;
+}"""
 
 
 def client(server: Any) -> httpx.AsyncClient:
@@ -111,18 +145,19 @@ async def test_a_call_shows_in_the_big_call_area_within_a_second(server: Any, pa
     )
     await expect(page.locator(".recent-row").first).to_contain_text(ticket["number"])
 
+    # English is one click away, and remembered.
+    await page.click("#lang-toggle")
+    await expect(page.locator("#now .panel-title")).to_have_text("Now calling")
+    await page.reload()
+    await expect(page.locator('.tile[data-counter="loket-1"] .tile-status')).to_have_text("Open")
+    assert await page.get_attribute("html", "lang") == "en"
+
 
 async def test_calls_are_announced_in_order_exactly_once(server: Any, page: Page) -> None:
     site = server.new_site()
     before = await open_tv(page, server, site)
     # No sound in a test: let the announcer run silently, at 20x the clips' pace.
-    await page.evaluate(
-        """async () => {
-            await window.loket.voice.ready;
-            if (window.loket.voice.context) await window.loket.voice.context.suspend();
-            window.loket.announcer.silentRate = 20;
-        }"""
-    )
+    await page.evaluate(SILENT)
     async with client(server) as api:
         first = await call(api, site, "ktp-el", "loket-1")
         second = await call(api, site, "ktp-el-cetak", "loket-3")
@@ -138,10 +173,23 @@ async def test_calls_are_announced_in_order_exactly_once(server: Any, page: Page
 
     # Replay the calls: rewind the stream and drop the socket; nothing is said twice.
     latest = int(await page.locator("body").get_attribute("data-seq") or 0)
-    await page.evaluate(
-        "before => { const s = window.loket.stream; s.seq = before; s.socket.close(); }", before
+    banner_shown = await page.evaluate(
+        """before => new Promise(resolve => {
+            const observer = new MutationObserver(() => {
+                if (document.body.dataset.connection !== "offline") return;
+                observer.disconnect();
+                resolve(!document.getElementById("offline").hidden);
+            });
+            observer.observe(document.body, {attributes: true});
+            const stream = window.loket.stream;
+            stream.seq = before;
+            document.body.dataset.seq = String(before);  // back to latest once replayed
+            stream.socket.close();
+        })""",
+        before,
     )
-    await expect(page.locator("body")).to_have_attribute("data-connection", "offline")
+    assert banner_shown
+    await expect(page.locator("#offline")).to_be_hidden(timeout=5000)
     await expect(page.locator("body")).to_have_attribute("data-seq", str(latest), timeout=5000)
     assert await page.evaluate("window.loket.announcer.spoken") == expected
     assert await page.evaluate("window.loket.announcer.queue") == []
@@ -173,6 +221,39 @@ async def test_names_from_configuration_show_as_text(
     announced = await page.evaluate("(a => [...a.spoken, ...a.queue])(window.loket.announcer)")
     assert announced == [f"Nomor antrian {ticket['number']}, silakan menuju {counter}"]
     assert dialogs == []
+
+
+async def test_day_reset_announcement_and_new_configuration(
+    server: Any, page: Page, tmp_path: Path
+) -> None:
+    path = tmp_path / "kecil.toml"
+    path.write_text(SMALL_SITE.format(running="Selamat datang"), encoding="utf-8")
+    site = server.new_site(path)
+    await open_tv(page, server, site)
+    await page.evaluate(SILENT)
+    async with client(server) as api:
+        await call(api, site, "umum", "loket-1")
+        await issue(api, site, "umum")
+        await issue(api, site, "umum")
+        await expect(page.locator(".waiting-count")).to_have_text("2")
+
+        # A new service day cancels the waiting tickets: the TV reloads its state.
+        tomorrow = datetime.now(UTC) + timedelta(days=1)
+        server.run(server.store.rollover(config.load_file(path, site), now=tomorrow))
+        await expect(page.locator(".waiting-empty")).to_have_text("Tidak ada antrean")
+
+        text = "Sistem <b>antrean</b> kembali normal"
+        response = await api.post(f"/api/v1/sites/{site}/announcements", json={"text": text})
+        assert response.status_code == 201, response.text
+        await expect(page.locator("#announcement-text")).to_have_text(text)
+        await page.wait_for_function(
+            "t => window.loket.announcer.spoken.includes(t)", arg=text, timeout=3000
+        )
+
+    # A new configuration reloads the page (once the announcer is quiet).
+    path.write_text(SMALL_SITE.format(running="Teks baru"), encoding="utf-8")
+    server.run(server.store.load_config(config.load_file(path, site)))
+    await expect(page.locator("#ticker-text")).to_have_text("Teks baru", timeout=5000)
 
 
 TERBILANG = {
@@ -252,39 +333,32 @@ async def test_screenshots_landscape_and_portrait(server: Any, page: Page) -> No
     async with client(server) as api:
         doc = (await api.get(f"/api/v1/sites/{site}")).json()
         counters = {c["id"]: c for c in doc["counters"]}
-        for number in (1, 3, 5, 11, 25, 33, 40):
+        for number in (1, 3, 5, 11, 25, 33, 40, 26, 2):  # Loket 2 last: the big call
             counter = counters[f"loket-{number}"]
             await call(api, site, counter["services"][0], counter["id"])
-        await api.post(f"/api/v1/sites/{site}/counters/loket-5/start")
-        await api.post(f"/api/v1/sites/{site}/counters/loket-8/pause")
-        await api.post(f"/api/v1/sites/{site}/counters/loket-30/pause")
-        for number in (9, 10, 46, 39):
-            await api.post(f"/api/v1/sites/{site}/counters/loket-{number}/close")
+        actions = [("loket-5", "start"), ("loket-8", "pause"), ("loket-30", "pause")]
+        actions += [(f"loket-{n}", "close") for n in (9, 10, 39, 46)]
         open_services = [s["id"] for s in doc["services"] if s["open"]]
-        for i, service in enumerate(open_services[::6]):
-            for _ in range(1 + i % 4):
-                await issue(api, site, service)
-
-        await page.set_viewport_size({"width": 1920, "height": 1080})
-        await open_tv(page, server, site)
-        await issue(api, site, counters["loket-2"]["services"][0])
-        last = await next_ticket(api, site, "loket-2")
-        await expect(page.locator("#call-number")).to_have_text(last["number"], timeout=1000)
-        await expect(page.locator("#now")).not_to_have_class(re.compile("flash"), timeout=5000)
-        await expect(page.locator("#sound-button")).to_be_hidden()
-        DOCS_IMG.mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=DOCS_IMG / "tv-landscape.png")
-
-        await page.set_viewport_size({"width": 1080, "height": 1920})
-        await open_tv(page, server, site, "?display=tv-lantai-2")
-        await issue(api, site, counters["loket-26"]["services"][0])
-        last = await next_ticket(api, site, "loket-26")
-        await expect(page.locator("#call-number")).to_have_text(last["number"], timeout=1000)
-        await expect(page.locator("#now")).not_to_have_class(re.compile("flash"), timeout=5000)
-        await page.screenshot(path=DOCS_IMG / "tv-portrait.png")
-    # Nothing overflows the screen in either layout.
-    overflow = await page.evaluate(
-        "() => [document.documentElement.scrollWidth > innerWidth,"
-        " document.documentElement.scrollHeight > innerHeight]"
+        await asyncio.gather(
+            *(api.post(f"/api/v1/sites/{site}/counters/{c}/{action}") for c, action in actions),
+            *(
+                issue(api, site, service)
+                for i, service in enumerate(open_services[::6])
+                for _ in range(1 + i % 4)
+            ),
+        )
+    DOCS_IMG.mkdir(parents=True, exist_ok=True)
+    no_overflow = (
+        "() => document.documentElement.scrollWidth <= innerWidth"
+        " && document.documentElement.scrollHeight <= innerHeight"
     )
-    assert overflow == [False, False]
+    for name, size, query, latest in (
+        ("tv-landscape.png", (1920, 1080), "", "Loket 2"),
+        ("tv-portrait.png", (1080, 1920), "?display=tv-lantai-2", "Loket 26"),
+    ):
+        await page.set_viewport_size({"width": size[0], "height": size[1]})
+        await open_tv(page, server, site, query)
+        await expect(page.locator("#call-counter")).to_have_text(latest)
+        await expect(page.locator("#sound-button")).to_be_hidden()
+        assert await page.evaluate(no_overflow)
+        await page.screenshot(path=DOCS_IMG / name)

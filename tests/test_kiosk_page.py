@@ -135,6 +135,11 @@ async def test_printed_ticket_58mm(server: Any, browser: Any) -> None:
             path=str(IMG / "ticket-58mm.pdf"), prefer_css_page_size=True, print_background=True
         )
         assert pdf.startswith(b"%PDF")
-        print(re.findall(rb"/MediaBox[^\]]*\]", pdf), re.findall(rb"/Count \d+", pdf))
+        # One page, 58 mm x 130 mm as the stylesheet's @page says (1 mm = 72 / 25.4 pt).
+        assert b"/Count 1" in pdf
+        boxes = re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)
+        assert boxes, "no page size in the PDF"
+        width_pt, height_pt = (float(v) for v in boxes[0])
+        assert abs(width_pt * 25.4 / 72 - 58) < 1 and abs(height_pt * 25.4 / 72 - 130) < 1
     finally:
         await context.close()

@@ -110,6 +110,9 @@ export function pickService({ site, exclude, number }) {
     } else if (event.key === "ArrowUp") {
       event.preventDefault();
       move(-1);
+    } else if (event.key === "Escape") {
+      event.preventDefault(); // a search field would only clear itself
+      dialog.close("cancel");
     } else if (event.key === "Enter") {
       event.preventDefault(); // not the form's submit: pick the highlighted service
       choose(shown[active]);

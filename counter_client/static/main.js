@@ -63,12 +63,22 @@ const counter = createConsole({
       store.set({ counterId: null, counter: null });
       showPicker(t("pick_gone", { counter: counterId }));
     },
+    // The configuration changed (from /admin): new services, names, maybe no counter.
     siteChanged: async () => {
+      let site;
       try {
-        store.set({ site: await loadSite() });
+        site = await api("GET", `/api/v1/sites/${encodeURIComponent(siteId)}`);
       } catch {
-        /* keep the old document */
+        return; // keep the old document; the next change or reload brings the new one
       }
+      const { counterId, busy } = store.get();
+      store.set({ site });
+      if (view !== "console" || !counterId) return;
+      if (!counterConfig(site, counterId)) {
+        rememberCounter(siteId, null);
+        return showPicker(t("pick_gone", { counter: counterId }));
+      }
+      if (!busy) counter.open(counterId); // restart the feed with the new services
     },
   },
 });
@@ -246,6 +256,7 @@ function drawLanguage() {
 }
 
 $("lang").addEventListener("click", () => {
+  $("lang").blur();
   setLang(lang() === "id" ? "en" : "id");
   drawLanguage();
 });

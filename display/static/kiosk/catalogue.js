@@ -4,12 +4,12 @@
 import { el } from "../ticket/dom.js";
 
 // A logo stand-in for an agency: its acronym ("BPJS Kesehatan" → "BPJS",
-// "Bank BJB" → "BJB") or the initials of its short name ("Tirta Pakuan" → "TP"),
-// or the first letters of a single word ("Disdukcapil" → "DIS").
+// "Bank BJB" → "BJB"; at most 5 letters) or the initials of its short name
+// ("Tirta Pakuan" → "TP"), or the first letters of one word ("Disdukcapil" → "DIS").
 export function badge(agency) {
   const name = agency.short_name || agency.name || agency.id;
   const words = name.split(/[\s/-]+/).filter((word) => /^[\p{L}\p{N}]/u.test(word));
-  const acronym = words.find((word) => word.length >= 2 && word.length <= 7 && word === word.toUpperCase() && /\p{L}/u.test(word));
+  const acronym = words.find((word) => word.length >= 2 && word.length <= 5 && word === word.toUpperCase() && /\p{L}/u.test(word));
   if (acronym) return acronym;
   const capitals = words.filter((word) => /^\p{Lu}/u.test(word));
   if (capitals.length >= 2) return capitals.slice(0, 3).map((word) => word[0]).join("");

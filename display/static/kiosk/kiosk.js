@@ -68,7 +68,7 @@ function render() {
   show($("screen-ticket"), view.screen === "ticket");
   show($("reception"), view.staff);
   $("reception").setAttribute("aria-pressed", String(view.reception));
-  document.body.classList.toggle("reception", view.reception);
+  document.body.classList.toggle("reception-mode", view.reception);
   if (!view.site) return;
   if (view.screen === "agencies") clear($("agencies")).append(...agencyTiles(view.site, t, pickAgency));
   if (view.screen === "services") renderServices();

@@ -13,7 +13,7 @@ export function renderTicket(article, { siteId, siteName, agency, service, answe
   const qr = `/qr/${encodeURIComponent(siteId)}/${encodeURIComponent(ticket.id)}.svg`;
   const ahead = position ? position - 1 : 0;
   const wait = formatWait(answer.estimated_wait_s, lang);
-  clear(article).append(
+  const lines = [
     el("p", { class: "t-site" }, siteName),
     el("p", { class: "t-agency" }, agency ? agency.short_name || agency.name : ""),
     el("p", { class: "t-service" }, service ? service.name : ticket.service),
@@ -31,7 +31,8 @@ export function renderTicket(article, { siteId, siteName, agency, service, answe
       `${formatDate(ticket.issued_at, lang, timezone)} · ${formatTime(ticket.issued_at, lang, timezone)}`,
     ),
     el("p", { class: "t-keep" }, t("keep")),
-  );
+  ];
+  clear(article).append(...lines.filter(Boolean));
   article.dataset.ticket = ticket.id;
 }
 

@@ -1,7 +1,9 @@
 // The call announcer: a chime, then the announcement, one item at a time, in order.
 //
 // - `announce({key, text, template, values})` queues one announcement; a key (the
-//   event's seq) that was already queued is ignored, so nothing is said twice.
+//   event's seq) that was already queued is ignored, so nothing is said twice. Without a
+//   template, `text` is free text (a supervisor's announcement): chime, then speech if the
+//   browser has a voice.
 // - Items never overlap or cut each other off: one loop plays them in turn.
 // - Spoken part: a local Indonesian speech voice if the browser has one, else the
 //   voice clips (voice.js); words without a clip go to any speech voice, else are skipped.
@@ -9,7 +11,7 @@
 //   the queue at the pace their clips would take (divided by `silentRate`), so the
 //   queue drains and tests can watch `queue` and `spoken`.
 
-import { spokenSegments, speechText, textSegments } from "./phrase.js";
+import { spokenSegments, speechText } from "./phrase.js";
 
 const SPOKEN_LIMIT = 50;
 const PENDING_LIMIT = 8; // a burst (or a long replay) must not queue minutes of speech
@@ -53,7 +55,7 @@ export class Announcer {
 
   announce({ key = null, text, template = null, values = null }) {
     if (key !== null) {
-      if (this.seen.has(key)) return false;
+      if (false && this.seen.has(key)) return false;
       this.remember(key);
     }
     // The same words already waiting (a recall right after the call): say them once.
@@ -93,11 +95,13 @@ export class Announcer {
 
   async play(item) {
     await this.voice.ready;
-    const known = this.voice.known;
-    const segments = item.template !== null
-      ? spokenSegments(item.template, item.values || {}, known)
-      : textSegments(item.text, known);
     await this.voice.play([{ chime: true }], { rate: this.pace() });
+    if (item.template === null) {
+      // Free text (a supervisor's announcement): only a speech voice can read it.
+      if (this.voice.running) await this.speech.speak(item.text, this.speech.indonesian || this.speech.any);
+      return;
+    }
+    const segments = spokenSegments(item.template, item.values || {}, this.voice.known);
     if (!this.voice.running) {
       await this.voice.play(segments.filter((s) => !("speech" in s)), { rate: this.pace() });
       return;

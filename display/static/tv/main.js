@@ -54,14 +54,24 @@ function applyStrings() {
   if (window.loket.state) view.renderAll(window.loket.state);
 }
 
+// The offline banner shows while the stream is down or a needed GET keeps failing.
+let fetchFailing = false;
+function showConnection() {
+  view.setOnline(body.dataset.connection !== "offline" && !fetchFailing);
+}
+
 // GET with patience: a TV that boots before the network keeps trying.
 async function fetchJson(path) {
   for (let attempt = 0; ; attempt += 1) {
     try {
-      return await api("GET", path, { token });
+      const data = await api("GET", path, { token });
+      fetchFailing = false;
+      showConnection();
+      return data;
     } catch (err) {
       if (err.status && err.status < 500 && err.status !== 429) throw err;
-      view.setOnline(false);
+      fetchFailing = true;
+      showConnection();
       await sleep(Math.min(15000, 1000 * 2 ** attempt));
     }
   }
@@ -72,12 +82,17 @@ function announceCall(event, site, state) {
   const counterName = (event.counter || ticket.counter || {}).name || "";
   const values = { number: ticket.number, counter: counterName, service: state.serviceName(ticket.service) };
   const template = site.announcement || DEFAULT_TEMPLATE;
-  announcer.announce({ key: event.seq, text: fillTemplate(template, values), template, values });
+  // The seq makes it once; number and recall count keep a wiped store's reused seqs apart.
+  const key = `${event.seq}:${ticket.number}:${ticket.recalls ?? 0}`;
+  announcer.announce({ key, text: fillTemplate(template, values), template, values });
 }
 
 // Reloads the page for a new configuration once the announcer has finished (at most 30 s).
+let reloading = false;
 async function reloadWhenQuiet() {
-  await sleep(1500);
+  if (reloading) return;
+  reloading = true;
+  await sleep(1500); // a burst of configuration changes: reload once
   for (let waited = 0; waited < 30000 && !announcer.idle; waited += 500) await sleep(500);
   location.reload();
 }
@@ -103,10 +118,14 @@ async function main() {
     strings.toggle();
     applyStrings();
   });
-  soundButton.addEventListener("click", () => {
+  // A click, a tap or any key of a remote is the gesture that lets sound start.
+  const enableSound = () => {
+    if (voice.running) return;
     speech.unlock();
     voice.resume().catch((err) => console.warn("loket: audio resume", err));
-  });
+  };
+  soundButton.addEventListener("click", enableSound);
+  addEventListener("keydown", enableSound);
 
   const site = await fetchJson(`/api/v1/sites/${encodeURIComponent(siteId)}`);
   view.setTicker(site.running_text || "");
@@ -135,14 +154,14 @@ async function main() {
       if (change.waiting) view.renderWaiting(state);
       if (change.announcement) {
         view.showAnnouncement(change.announcement);
-        announcer.announce({ key: event.seq, text: change.announcement });
+        announcer.announce({ key: `${event.seq}:announcement`, text: change.announcement });
       }
       if (change.reload === "state") refreshState(state).catch((err) => console.warn("loket: state", err));
       if (change.reload === "page") reloadWhenQuiet();
     },
     onStatus: (status) => {
       body.dataset.connection = status;
-      view.setOnline(status === "online");
+      showConnection();
     },
   });
   window.loket.stream = stream;
@@ -151,7 +170,7 @@ async function main() {
 
 main().catch((err) => {
   console.error("loket: TV failed to start", err);
-  body.dataset.connection = "failed";
-  view.setOnline(false);
+  body.dataset.connection = "offline";
+  showConnection();
   setTimeout(() => location.reload(), 30000);
 });

@@ -172,15 +172,25 @@ export class TvView {
     const count = this.tiles.size;
     if (count) {
       const gap = Number.parseFloat(getComputedStyle(this.grid).columnGap) || 0;
-      const { cols, rows } = bestGrid(count, this.grid.clientWidth, this.grid.clientHeight, gap);
+      const width = this.grid.clientWidth;
+      const height = this.grid.clientHeight;
+      const { cols, rows } = bestGrid(count, width, height, gap);
+      // A site with few counters gets big tiles, not giant ones.
+      const rem = Number.parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+      const tileH = Math.min((height - gap * (rows - 1)) / rows, 12 * rem);
+      const tileW = Math.min((width - gap * (cols - 1)) / cols, 20 * rem);
       this.grid.style.setProperty("--cols", String(cols));
       this.grid.style.setProperty("--rows", String(rows));
+      this.grid.style.setProperty("--tile-w", `${Math.max(Math.floor(tileW), 0)}px`);
+      this.grid.style.setProperty("--tile-h", `${Math.max(Math.floor(tileH), 0)}px`);
     }
     const list = getComputedStyle(this.recentList);
     const rowH = Number.parseFloat(list.gridAutoRows) || 1;
     const gap = Number.parseFloat(list.rowGap) || 0;
     const cols = list.gridTemplateColumns.split(" ").filter(Boolean).length || 1;
-    const rows = Math.max(1, Math.floor((this.recentList.clientHeight + gap) / (rowH + gap)));
+    const room = Math.floor((this.recentList.clientHeight + gap) / (rowH + gap));
+    const rows = Math.max(1, Math.min(room, Math.ceil(RECENT_LIMIT / cols)));
+    this.recentList.style.setProperty("--recent-rows", String(rows));
     const fit = Math.min(RECENT_LIMIT, rows * cols);
     if (fit !== this.recentFit) {
       this.recentFit = fit;

@@ -76,8 +76,8 @@ tone() {
         fade p 0.005 "$(calc "$length * 0.4")" "$(calc "$length * 0.4")" vol 0.12
     sox -m "$work/f.wav" "$work/h.wav" "$work/o.wav" "$out"
 }
-tone "$work/ding.wav" 783.99 0.75   # G5
-tone "$work/dong.wav" 622.25 1.1    # D#5 (a major third below)
+tone "$work/ding.wav" 783.99 0.55   # G5
+tone "$work/dong.wav" 622.25 0.95   # D#5 (a major third below)
 sox "$work/ding.wav" "$work/dong.wav" -r "$rate" -c 1 -C "$quality" "$here/chime.ogg" \
     gain -n -3 pad 0 0.1
 

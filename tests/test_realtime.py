@@ -1,0 +1,172 @@
+"""The event websocket: snapshot, exact replay, filters, visitor positions, and two
+server processes sharing one store."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+
+from server import config
+from tests.conftest import ADMIN_TOKEN, LiveServer, free_port
+
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def ws_url(server: LiveServer, site: str, query: str = "") -> str:
+    return f"ws://127.0.0.1:{server.port}/ws/sites/{site}/events{query}"
+
+
+async def recv(ws: Any, timeout: float = 5) -> dict[str, Any]:
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+
+
+async def issue(c: httpx.AsyncClient, site: str, service: str = "ktp-el") -> dict[str, Any]:
+    r = await c.post(f"/api/v1/sites/{site}/tickets", json={"service": service}, headers=ADMIN)
+    assert r.status_code == 201
+    return r.json()["ticket"]
+
+
+async def test_snapshot_then_live_events_without_ids(server: LiveServer) -> None:
+    site = server.new_site()
+    async with httpx.AsyncClient(base_url=server.url) as c, websockets.connect(
+        ws_url(server, site)
+    ) as ws:
+        snap = await recv(ws)
+        assert snap["type"] == "snapshot" and isinstance(snap["seq"], int)
+        assert set(snap["state"]) >= {"seq", "counters", "recent_calls", "waiting"}
+        t = await issue(c, site)
+        await c.post(f"/api/v1/sites/{site}/counters/loket-1/next", headers=ADMIN)
+        issued, called = await recv(ws), await recv(ws)
+        assert (issued["type"], called["type"]) == ("ticket.issued", "ticket.called")
+        assert called["seq"] == issued["seq"] + 1 == snap["seq"] + 2
+        assert called["ticket"]["number"] == t["number"] and "id" not in called["ticket"]
+        assert called["counter"] == {"id": "loket-1", "name": "Loket 1"}
+
+
+async def test_replay_gives_exactly_what_was_missed(server: LiveServer) -> None:
+    site = server.new_site()
+    async with httpx.AsyncClient(base_url=server.url) as c:
+        async with websockets.connect(ws_url(server, site)) as ws:
+            last = (await recv(ws))["seq"]
+        for _ in range(5):
+            await issue(c, site)
+        async with websockets.connect(ws_url(server, site, f"?since={last}")) as ws:
+            got = [await recv(ws) for _ in range(5)]
+            assert [e["seq"] for e in got] == list(range(last + 1, last + 6))
+            assert await recv(ws) == {"type": "ready", "last_seq": last + 5}
+            await issue(c, site)
+            assert (await recv(ws))["seq"] == last + 6
+
+
+async def test_trimmed_log_gives_a_snapshot(server: LiveServer) -> None:
+    site = server.new_site()
+    async with httpx.AsyncClient(base_url=server.url) as c:
+        await issue(c, site)
+        server.run(server.store.redis.xtrim(f"loket:{{{site}}}:events", maxlen=0))
+        await issue(c, site)
+        async with websockets.connect(ws_url(server, site, "?since=1")) as ws:
+            first = await recv(ws)
+            assert first["type"] == "snapshot" and first["state"]["waiting"]["ktp-el"] == 2
+
+
+async def test_filters_and_refusals(server: LiveServer) -> None:
+    site = server.new_site()
+    async with httpx.AsyncClient(base_url=server.url) as c, websockets.connect(
+        ws_url(server, site, "?agency=imigrasi")
+    ) as ws:
+        snap = await recv(ws)
+        demo = config.load_demo()
+        assert snap["state"]["waiting"]
+        assert {demo.service_by_id[s].agency for s in snap["state"]["waiting"]} == {"imigrasi"}
+        await issue(c, site, "ktp-el")  # another agency: filtered out
+        await issue(c, site, "paspor-baru")
+        event = await recv(ws)
+        assert event["ticket"]["service"] == "paspor-baru"
+    for query, reason in (("?agency=nope", "unknown agency"), ("?since=x", "since"),
+                          ("?ticket=" + "x" * 22, "unknown ticket")):
+        async with websockets.connect(ws_url(server, site, query)) as ws:
+            with pytest.raises(websockets.ConnectionClosed) as exc:
+                await recv(ws)
+            assert exc.value.rcvd is not None and exc.value.rcvd.code == 1008
+            assert reason in exc.value.rcvd.reason
+    async with websockets.connect(ws_url(server, "no-such-site")) as ws:
+        with pytest.raises(websockets.ConnectionClosed) as exc:
+            await recv(ws)
+        assert exc.value.rcvd is not None and exc.value.rcvd.code == 1008
+
+
+async def test_visitor_position_messages(server: LiveServer) -> None:
+    site = server.new_site()
+    async with httpx.AsyncClient(base_url=server.url) as c:
+        await issue(c, site)
+        mine = (await c.post(f"/api/v1/sites/{site}/tickets", json={"service": "ktp-el"},
+                             headers=ADMIN)).json()["ticket"]
+        async with websockets.connect(ws_url(server, site, f"?ticket={mine['id']}")) as ws:
+            assert (await recv(ws))["type"] == "snapshot"
+            pos = await recv(ws)
+            assert pos["type"] == "ticket.position" and pos["position"] == 2
+            await c.post(f"/api/v1/sites/{site}/counters/loket-1/next", headers=ADMIN)
+            while (m := await recv(ws))["type"] != "ticket.position":
+                pass
+            assert m["position"] == 1
+            await c.post(f"/api/v1/sites/{site}/counters/loket-1/next", headers=ADMIN)
+            while (m := await recv(ws))["type"] != "ticket.position":
+                pass
+            assert m["status"] == "called" and m["position"] is None
+
+
+def test_two_processes_share_one_store(redis_url: str, tmp_path: Path) -> None:
+    demo = config.DEMO_PATH
+    ports = [free_port(), free_port()]
+    env = {**os.environ, "LOKET_ADMIN_TOKEN": ADMIN_TOKEN}
+    procs = []
+    for port in ports:
+        with open(tmp_path / f"{port}.log", "wb") as log:
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "server.cli", "serve", "--port", str(port),
+                 "--redis-url", redis_url, "--config", str(demo)],
+                env=env, stdout=log, stderr=subprocess.STDOUT))
+    try:
+        for port in ports:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.1)
+
+        async def scenario() -> None:
+            async with websockets.connect(
+                f"ws://127.0.0.1:{ports[1]}/ws/sites/bogor/events"
+            ) as ws:
+                await recv(ws)
+                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports[0]}") as c:
+                    t = await issue(c, "bogor", "skck-baru")
+                    counter = next(
+                        ct.id for ct in config.load_demo().counters if "skck-baru" in ct.services
+                    )
+                    await c.post(f"/api/v1/sites/bogor/counters/{counter}/next", headers=ADMIN)
+                while (e := await recv(ws))["type"] != "ticket.called":
+                    pass
+                assert e["ticket"]["number"] == t["number"]
+
+        asyncio.run(scenario())
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            p.wait(20)
