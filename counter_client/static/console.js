@@ -102,7 +102,7 @@ export function createConsole({ store, siteId, hooks }) {
   }
 
   // Ask what the action needs (a confirmation, a target service); null = cancelled.
-  async function prepare(action, extra) {
+  async function prepare(action) {
     const state = store.get();
     const ticket = state.counter && state.counter.ticket;
     if (CONFIRM.has(action)) {
@@ -119,7 +119,6 @@ export function createConsole({ store, siteId, hooks }) {
       const service = await pickService({ site: state.site, exclude: ticket && ticket.service, number: ticket ? ticket.number : "" });
       return service ? { body: { service: service.id } } : null;
     }
-    if (action === "call") return { body: { ticket: extra.ticket.id } };
     return {};
   }
 
@@ -136,7 +135,7 @@ export function createConsole({ store, siteId, hooks }) {
     if (CONFIRM.has(action) || action === "transfer") {
       preparing = true;
       try {
-        plan = await prepare(action, extra);
+        plan = await prepare(action);
       } finally {
         preparing = false;
       }

@@ -55,7 +55,7 @@ export class Announcer {
 
   announce({ key = null, text, template = null, values = null }) {
     if (key !== null) {
-      if (false && this.seen.has(key)) return false;
+      if (this.seen.has(key)) return false;
       this.remember(key);
     }
     // The same words already waiting (a recall right after the call): say them once.
