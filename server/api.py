@@ -371,7 +371,8 @@ async def counter_waiting(request: Request) -> Response:
 async def login(request: Request) -> Response:
     body = await body_of(request, {"username": str, "password": str}, ("username", "password"))
     address = request.client.host if request.client else "unknown"
-    if not await _store(request).hit("auth", "login", address, 20):
+    limit: int = request.app.state.settings.login_rate_per_minute
+    if not await _store(request).hit("auth", "login", address, limit):
         raise RateLimited("Too many login attempts; wait a minute.")
     token, p = await _auth(request).login(body["username"], body["password"])
     response = Json({"token": token, "role": p.role, "site": p.site, "counters": list(p.counters)})
@@ -380,13 +381,8 @@ async def login(request: Request) -> Response:
     response.set_cookie(
         SESSION_COOKIE, token, max_age=ttl, httponly=True, samesite="strict", secure=secure
     )
-    response.set_cookie(
-        CSRF_COOKIE,
-        request.cookies.get(CSRF_COOKIE) or _random(),
-        max_age=ttl,
-        samesite="strict",
-        secure=secure,
-    )
+    if not request.cookies.get(CSRF_COOKIE):  # keep a paired device's longer-lived one
+        response.set_cookie(CSRF_COOKIE, _random(), max_age=ttl, samesite="strict", secure=secure)
     return response
 
 

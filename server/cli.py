@@ -181,9 +181,8 @@ def serve(args: argparse.Namespace) -> int:
         print(f"Loket on {base}  (store: {'embedded, ' + str(args.data_dir) if embedded else url})")
         for site in sites:
             print(f"  TV        {base}/display/{site}")
-            print(
-                f"  kiosk     {base}/kiosk/{site}?token=<`loket token create --role kiosk --site {site}`>"
-            )
+            pair = f"`loket token create --role kiosk --site {site}`"
+            print(f"  kiosk     {base}/kiosk/{site}?token=<{pair}>")
             print(f"  counter   {base}/counter/{site}")
             print(f"  status    {base}/api/v1/sites/{site}/state")
         print(f"  admin token: {token}")

@@ -319,9 +319,9 @@ async def _pump(
         if seq > last + 1 or event is None:  # behind the reader: fetch what lies between
             missed, _ = await store.events_after(site.id, last, limit=seq - last)
             for old in missed:
-                if old["seq"] < seq or (event is None and old["seq"] == seq):
-                    if sub.filter.event(site, old):
-                        await ws.send_text(encode(old, sub.with_id))
+                wanted = old["seq"] < seq or (event is None and old["seq"] == seq)
+                if wanted and sub.filter.event(site, old):
+                    await ws.send_text(encode(old, sub.with_id))
             if event is None:
                 last = seq
                 if sub.ticket is not None:

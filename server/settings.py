@@ -25,6 +25,7 @@ class Settings:
     event_log_len: int = 20_000
     ws_queue_len: int = 256  # events buffered per websocket before it is dropped
     ws_ping_s: float = 20.0
+    login_rate_per_minute: int = 20  # per client address
 
     @classmethod
     def from_env(cls) -> Settings:

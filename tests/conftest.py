@@ -113,11 +113,20 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.admin_token = ADMIN_TOKEN
-        self.settings = Settings(redis_url=redis_url, admin_token=ADMIN_TOKEN)
+        # every test logs in from 127.0.0.1: lift the per-address login limit
+        self.settings = Settings(
+            redis_url=redis_url, admin_token=ADMIN_TOKEN, login_rate_per_minute=10_000
+        )
         self.app = create_app(self.settings)
         self.loop = asyncio.new_event_loop()
-        cfg = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                             ws_per_message_deflate=False, lifespan="on")
+        cfg = uvicorn.Config(
+            self.app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            ws_per_message_deflate=False,
+            lifespan="on",
+        )
         self.server = uvicorn.Server(cfg)
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -151,18 +160,28 @@ class LiveServer:
 
     def new_site(self, config_path: str | Path | None = None) -> str:
         site_id = fresh_site_id("s")
-        site = (config.load_file(config_path, site_id) if config_path
-                else config.load_demo(site_id))
+        site = config.load_file(config_path, site_id) if config_path else config.load_demo(site_id)
         self.run(self.store.load_config(site))
         return site_id
 
-    def token(self, role: str, site: str | None = None, name: str = "test",
-              counters: list[str] | None = None) -> str:
+    def token(
+        self,
+        role: str,
+        site: str | None = None,
+        name: str = "test",
+        counters: list[str] | None = None,
+    ) -> str:
         token: str = self.run(auth.create_token(self.store, role, site, name, counters or []))
         return token
 
-    def user(self, username: str, password: str, role: str = "officer",
-             site: str | None = None, counters: list[str] | None = None) -> None:
+    def user(
+        self,
+        username: str,
+        password: str,
+        role: str = "officer",
+        site: str | None = None,
+        counters: list[str] | None = None,
+    ) -> None:
         self.run(auth.create_user(self.store, username, password, role, site, counters or []))
 
 
@@ -189,8 +208,9 @@ async def browser() -> AsyncIterator[Any]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
-        chromium = await p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                           args=CHROMIUM_ARGS)
+        chromium = await p.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
         yield chromium
         await chromium.close()
 

@@ -96,10 +96,8 @@ async def test_bad_input_changes_nothing(server: LiveServer, api: httpx.AsyncCli
     error(await api.get(f"/api/v1/sites/{site}/tickets/not-a-ticket"), 404)
     error(await api.post(f"/api/v1/sites/{site}/tickets/{'x' * 22}/cancel"), 404)
     error(await api.post(f"/api/v1/sites/{site}/counters/loket-1/transfer", json={}), 400)
-    error(await api.post(f"/api/v1/sites/{site}/counters/loket-1/recall"), 409,
-          "no_current_ticket")
-    error(await api.post(f"/api/v1/sites/{site}/tickets/{'x' * 22}/rating", json={"score": 9}),
-          422)
+    error(await api.post(f"/api/v1/sites/{site}/counters/loket-1/recall"), 409, "no_current_ticket")
+    error(await api.post(f"/api/v1/sites/{site}/tickets/{'x' * 22}/rating", json={"score": 9}), 422)
     after = await state(api, site)
     assert after == before
 
@@ -119,19 +117,35 @@ async def test_credentials_and_roles(server: LiveServer) -> None:
         error(await c.post(next_, headers={"Authorization": f"Bearer {display}"}), 403)
         error(await c.post(next_, headers={"Authorization": f"Bearer {kiosk}"}), 403)
         error(await c.post(next_, headers={"Authorization": f"Bearer {foreign}"}), 403)
-        error(await c.post(f"/api/v1/sites/{site}/counters/loket-2/next",
-                           headers={"Authorization": f"Bearer {officer}"}), 403,
-              "not_your_counter")
+        error(
+            await c.post(
+                f"/api/v1/sites/{site}/counters/loket-2/next",
+                headers={"Authorization": f"Bearer {officer}"},
+            ),
+            403,
+            "not_your_counter",
+        )
         r = await c.post(next_, headers={"Authorization": f"Bearer {officer}"})
         assert r.status_code == 200
         tickets = f"/api/v1/sites/{site}/tickets"
-        r = await c.post(tickets, json={"service": "ktp-el"},
-                         headers={"Authorization": f"Bearer {kiosk}"})
+        r = await c.post(
+            tickets, json={"service": "ktp-el"}, headers={"Authorization": f"Bearer {kiosk}"}
+        )
         assert r.status_code == 201
-        error(await c.post(tickets, json={"service": "ktp-el", "priority": True},
-                           headers={"Authorization": f"Bearer {kiosk}"}), 403)
-        error(await c.post(tickets, json={"service": "ktp-el"},
-                           headers={"Authorization": f"Bearer {display}"}), 403)
+        error(
+            await c.post(
+                tickets,
+                json={"service": "ktp-el", "priority": True},
+                headers={"Authorization": f"Bearer {kiosk}"},
+            ),
+            403,
+        )
+        error(
+            await c.post(
+                tickets, json={"service": "ktp-el"}, headers={"Authorization": f"Bearer {display}"}
+            ),
+            403,
+        )
 
 
 async def test_login_session_cookie_and_csrf(server: LiveServer) -> None:

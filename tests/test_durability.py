@@ -25,9 +25,19 @@ def start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     log = data_dir.parent / f"serve-{port}.log"
     with open(log, "ab") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--port", str(port),
-             "--data-dir", str(data_dir)],
-            env=env, stdout=out, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "server.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(data_dir),
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -50,8 +60,12 @@ def test_sigkill_loses_nothing(tmp_path: Path) -> None:
     base = f"http://127.0.0.1:{port}/api/v1/sites/bogor"
     h = {"Authorization": f"Bearer {TOKEN}"}
     try:
-        numbers = [httpx.post(f"{base}/tickets", json={"service": "ktp-el"}, headers=h)
-                   .json()["ticket"]["number"] for _ in range(3)]
+        numbers = [
+            httpx.post(f"{base}/tickets", json={"service": "ktp-el"}, headers=h).json()["ticket"][
+                "number"
+            ]
+            for _ in range(3)
+        ]
         assert numbers == ["KT001", "KT002", "KT003"]
         called = httpx.post(f"{base}/counters/loket-1/next", headers=h).json()["ticket"]
         before = httpx.get(f"{base}/state", headers=h).json()
@@ -81,9 +95,20 @@ def test_second_serve_on_same_data_dir_is_refused(tmp_path: Path) -> None:
     try:
         env = {**os.environ, "LOKET_ADMIN_TOKEN": TOKEN}
         second = subprocess.run(
-            [sys.executable, "-m", "server.cli", "serve", "--port", str(free_port()),
-             "--data-dir", str(data)],
-            env=env, capture_output=True, text=True, timeout=30,
+            [
+                sys.executable,
+                "-m",
+                "server.cli",
+                "serve",
+                "--port",
+                str(free_port()),
+                "--data-dir",
+                str(data),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
         assert second.returncode == 1
         assert "in use by another `loket serve`" in second.stderr
@@ -106,16 +131,40 @@ def test_cli_uses_the_running_store(tmp_path: Path, command: list[str]) -> None:
     proc = start(data, free_port())
     try:
         env = {**os.environ, "LOKET_ADMIN_TOKEN": TOKEN}
-        out = subprocess.run([sys.executable, "-m", "server.cli", *command, "--data-dir",
-                              str(data)], env=env, capture_output=True, text=True, timeout=30)
+        out = subprocess.run(
+            [sys.executable, "-m", "server.cli", *command, "--data-dir", str(data)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert out.returncode == 0, out.stderr
         assert 'id = "bogor"' in out.stdout
-        tok = subprocess.run([sys.executable, "-m", "server.cli", "token", "create", "--role",
-                              "kiosk", "--site", "bogor", "--data-dir", str(data)],
-                             env=env, capture_output=True, text=True, timeout=30)
+        tok = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "server.cli",
+                "token",
+                "create",
+                "--role",
+                "kiosk",
+                "--site",
+                "bogor",
+                "--data-dir",
+                str(data),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         token = tok.stdout.strip().splitlines()[-1]
-        r = httpx.post(f"http://127.0.0.1:{proc_port(proc)}/api/v1/sites/bogor/tickets",
-                       json={"service": "skck-baru"}, headers={"Authorization": f"Bearer {token}"})
+        r = httpx.post(
+            f"http://127.0.0.1:{proc_port(proc)}/api/v1/sites/bogor/tickets",
+            json={"service": "skck-baru"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert r.status_code == 201
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -39,9 +39,10 @@ async def issue(c: httpx.AsyncClient, site: str, service: str = "ktp-el") -> dic
 
 async def test_snapshot_then_live_events_without_ids(server: LiveServer) -> None:
     site = server.new_site()
-    async with httpx.AsyncClient(base_url=server.url) as c, websockets.connect(
-        ws_url(server, site)
-    ) as ws:
+    async with (
+        httpx.AsyncClient(base_url=server.url) as c,
+        websockets.connect(ws_url(server, site)) as ws,
+    ):
         snap = await recv(ws)
         assert snap["type"] == "snapshot" and isinstance(snap["seq"], int)
         assert set(snap["state"]) >= {"seq", "counters", "recent_calls", "waiting"}
@@ -82,9 +83,10 @@ async def test_trimmed_log_gives_a_snapshot(server: LiveServer) -> None:
 
 async def test_filters_and_refusals(server: LiveServer) -> None:
     site = server.new_site()
-    async with httpx.AsyncClient(base_url=server.url) as c, websockets.connect(
-        ws_url(server, site, "?agency=imigrasi")
-    ) as ws:
+    async with (
+        httpx.AsyncClient(base_url=server.url) as c,
+        websockets.connect(ws_url(server, site, "?agency=imigrasi")) as ws,
+    ):
         snap = await recv(ws)
         demo = config.load_demo()
         assert snap["state"]["waiting"]
@@ -93,8 +95,11 @@ async def test_filters_and_refusals(server: LiveServer) -> None:
         await issue(c, site, "paspor-baru")
         event = await recv(ws)
         assert event["ticket"]["service"] == "paspor-baru"
-    for query, reason in (("?agency=nope", "unknown agency"), ("?since=x", "since"),
-                          ("?ticket=" + "x" * 22, "unknown ticket")):
+    for query, reason in (
+        ("?agency=nope", "unknown agency"),
+        ("?since=x", "since"),
+        ("?ticket=" + "x" * 22, "unknown ticket"),
+    ):
         async with websockets.connect(ws_url(server, site, query)) as ws:
             with pytest.raises(websockets.ConnectionClosed) as exc:
                 await recv(ws)
@@ -110,8 +115,9 @@ async def test_visitor_position_messages(server: LiveServer) -> None:
     site = server.new_site()
     async with httpx.AsyncClient(base_url=server.url) as c:
         await issue(c, site)
-        mine = (await c.post(f"/api/v1/sites/{site}/tickets", json={"service": "ktp-el"},
-                             headers=ADMIN)).json()["ticket"]
+        mine = (
+            await c.post(f"/api/v1/sites/{site}/tickets", json={"service": "ktp-el"}, headers=ADMIN)
+        ).json()["ticket"]
         async with websockets.connect(ws_url(server, site, f"?ticket={mine['id']}")) as ws:
             assert (await recv(ws))["type"] == "snapshot"
             pos = await recv(ws)
@@ -133,10 +139,25 @@ def test_two_processes_share_one_store(redis_url: str, tmp_path: Path) -> None:
     procs = []
     for port in ports:
         with open(tmp_path / f"{port}.log", "wb") as log:
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "server.cli", "serve", "--port", str(port),
-                 "--redis-url", redis_url, "--config", str(demo)],
-                env=env, stdout=log, stderr=subprocess.STDOUT))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "server.cli",
+                        "serve",
+                        "--port",
+                        str(port),
+                        "--redis-url",
+                        redis_url,
+                        "--config",
+                        str(demo),
+                    ],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
     try:
         for port in ports:
             deadline = time.monotonic() + 30
@@ -150,9 +171,7 @@ def test_two_processes_share_one_store(redis_url: str, tmp_path: Path) -> None:
                 time.sleep(0.1)
 
         async def scenario() -> None:
-            async with websockets.connect(
-                f"ws://127.0.0.1:{ports[1]}/ws/sites/bogor/events"
-            ) as ws:
+            async with websockets.connect(f"ws://127.0.0.1:{ports[1]}/ws/sites/bogor/events") as ws:
                 await recv(ws)
                 async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports[0]}") as c:
                     t = await issue(c, "bogor", "skck-baru")

@@ -26,15 +26,18 @@ async def test_issue_numbers_per_prefix(store: Store, site: config.Site, clock: 
     assert await store.position(site, b) == 2
 
 
-async def test_services_sharing_a_prefix_share_the_sequence(store: Store, site: config.Site) -> None:
+async def test_services_sharing_a_prefix_share_the_sequence(
+    store: Store, site: config.Site
+) -> None:
     shared = [s for s in site.services if s.prefix == "A"][:2]
     first = await issue(store, site, shared[0].id)
     second = await issue(store, site, shared[1].id)
     assert (first["number"], second["number"]) == ("A001", "A002")
 
 
-async def test_next_calls_priority_first_then_oldest(store: Store, site: config.Site,
-                                                     clock: FakeClock) -> None:
+async def test_next_calls_priority_first_then_oldest(
+    store: Store, site: config.Site, clock: FakeClock
+) -> None:
     old = await issue(store, site, KTP)
     clock.advance(seconds=1)
     newer_other_service = await issue(store, site, KK)
@@ -62,8 +65,9 @@ async def test_next_finishes_the_held_ticket(store: Store, site: config.Site) ->
     assert done["status"] == "done" and done["finished_at"]
 
 
-async def test_full_life_recall_start_finish(store: Store, site: config.Site,
-                                             clock: FakeClock) -> None:
+async def test_full_life_recall_start_finish(
+    store: Store, site: config.Site, clock: FakeClock
+) -> None:
     t = await issue(store, site)
     await store.next(site, "loket-1", actor="budi", idem=None)
     recalled = await store.recall(site, "loket-1", idem=None)
