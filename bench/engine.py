@@ -346,8 +346,8 @@ class Bench:
     # the measurements -------------------------------------------------------------
 
     def prepare(self, site: Any, rate_guess: float, secs: float) -> None:
-        """Make sure at least rate_guess * secs * 1.5 + 2000 tickets wait (or --tickets)."""
-        want = self.args.tickets or int(rate_guess * secs * 1.5) + 2000
+        """Make sure at least rate_guess * secs * 2 + 2000 tickets wait (or --tickets)."""
+        want = self.args.tickets or int(rate_guess * secs * 2) + 2000
         self.issue(site, want - self.waiting(site))
 
     def run_wrk(self, port: int, site: Any, tokens: list[str], secs: float, phase: str) -> dict[str, Any]:
@@ -357,7 +357,7 @@ class Bench:
             "paths": ", ".join(json.dumps(p) for p in paths),
             "tokens": ", ".join(json.dumps(t) for t in tokens),
         })
-        cmd = [WRK, "-t", "2", "-c", str(N_COUNTERS), "-d", f"{secs:g}s", "--timeout", "5s",
+        cmd = [WRK, "-t", "2", "-c", str(N_COUNTERS), "-d", f"{max(1, round(secs))}s", "--timeout", "5s",
                "--latency", "-s", str(script), f"http://127.0.0.1:{port}", "--", phase]
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=secs + 60)
         if out.stderr.strip():
@@ -378,7 +378,7 @@ class Bench:
         try:
             self.prepare(site, rate_guess, self.args.warmup)
             warm = self.run_wrk(port, site, tokens, self.args.warmup, "warm")
-            rate = warm["ops"] if warm["nulls"] == 0 else max(rate_guess, warm["ops"] * 3)
+            rate = max(rate_guess, warm["ops"] * (1 if warm["nulls"] == 0 else 3))
             self.prepare(site, rate, self.args.seconds)
             res = self.run_wrk(port, site, tokens, self.args.seconds, "run")
             res["left"] = self.waiting(site)
@@ -434,7 +434,7 @@ class Bench:
             return dict(_run_loop(self._with_store(go)))
 
         warm = run_phase(self.args.warmup, False)
-        rate = warm["ops"] if warm["nulls"] == 0 else max(rate_guess, warm["ops"] * 3)
+        rate = max(rate_guess, warm["ops"] * (1 if warm["nulls"] == 0 else 3))
         self.prepare(site, rate, self.args.seconds)
         res = run_phase(self.args.seconds, True)
         res["left"] = self.waiting(site)

@@ -101,6 +101,7 @@ class Subscriber:
     queue: asyncio.Queue[tuple[int, dict[str, Any] | None, str]]
     ticket: str | None = None
     overflowed: bool = False
+    sender: asyncio.Task[None] | None = None
     last_position: tuple[Any, ...] | None = field(default=None)
 
 
@@ -167,9 +168,10 @@ class Fanout:
             try:
                 sub.queue.put_nowait((event["seq"], event, encoded[sub.with_id]))
             except asyncio.QueueFull:
+                # Too slow: stop its sender (even mid-send) so the socket gets closed.
                 sub.overflowed = True
-                with contextlib.suppress(asyncio.QueueFull):
-                    sub.queue.put_nowait((-1, {}, ""))  # wakes the sender, which closes
+                if sub.sender is not None:
+                    sub.sender.cancel()
 
 
 def encode(event: dict[str, Any], with_id: bool) -> str:
@@ -243,21 +245,31 @@ async def events_socket(ws: WebSocket) -> None:
         await ws.close(POLICY_VIOLATION, exc.reason[:120])
         return
     receiver = asyncio.create_task(_drain(ws))
+    sender: asyncio.Task[None] | None = None
     try:
         last = await _start(ws, store, site, sub, since)
         fanout.subscribe(sub, last)
-        await _position(ws, store, site, sub)
-        await _pump(ws, store, site, sub, last, receiver)
+        sender = sub.sender = asyncio.create_task(_pump(ws, store, site, sub, last, receiver))
+        await asyncio.wait({sender})
+        if not sender.cancelled() and isinstance(sender.exception(), LoketError | RedisError):
+            log.warning("websocket of %s ended: %s", site.id, sender.exception())
     except (WebSocketDisconnect, RuntimeError, OSError):
         pass
     finally:
         fanout.unsubscribe(sub)
-        receiver.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await receiver
+        for task in (receiver, sender):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         if ws.application_state != WebSocketState.DISCONNECTED:
-            with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect):
-                await ws.close()
+            code, reason = (
+                (TRY_AGAIN_LATER, "too slow; reconnect with since")
+                if (sub.overflowed)
+                else (1000, "")
+            )
+            with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect, TimeoutError):
+                await asyncio.wait_for(ws.close(code, reason), 2)
 
 
 async def _drain(ws: WebSocket) -> None:
@@ -304,6 +316,7 @@ async def _pump(
     last: int,
     receiver: asyncio.Task[None],
 ) -> None:
+    await _position(ws, store, site, sub)
     while True:
         getter = asyncio.ensure_future(sub.queue.get())
         done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
@@ -311,9 +324,6 @@ async def _pump(
             getter.cancel()
             return
         seq, event, text = getter.result()
-        if sub.overflowed:
-            await ws.close(TRY_AGAIN_LATER, "too slow; reconnect with since")
-            return
         if seq <= last:
             continue
         if seq > last + 1 or event is None:  # behind the reader: fetch what lies between

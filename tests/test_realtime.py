@@ -4,9 +4,11 @@ server processes sharing one store."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -189,3 +191,49 @@ def test_two_processes_share_one_store(redis_url: str, tmp_path: Path) -> None:
             p.send_signal(signal.SIGTERM)
         for p in procs:
             p.wait(20)
+
+
+def _stalled_socket(port: int, site: str) -> socket.socket:
+    """A websocket client that completes the handshake and then never reads."""
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.connect(("127.0.0.1", port))
+    raw.sendall(
+        (
+            f"GET /ws/sites/{site}/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    assert raw.recv(12) == b"HTTP/1.1 101"
+    return raw
+
+
+async def test_a_stalled_client_is_closed_and_delays_no_one(server: LiveServer) -> None:
+    site = server.new_site()
+    site_cfg = server.run(server.store.site(site))
+    stalled = _stalled_socket(server.port, site)
+    fanout = server.app.state.fanout
+    try:
+        async with websockets.connect(ws_url(server, site)) as healthy:
+            start = (await recv(healthy))["seq"]
+            total = 8000  # more than the stalled socket's kernel buffers and queue hold
+
+            async def flood() -> None:
+                for _ in range(total):
+                    await server.store.issue(site_cfg, "ktp-el-ubah", priority=False, idem=None)
+
+            flooding = asyncio.wrap_future(
+                asyncio.run_coroutine_threadsafe(flood(), server.loop)
+            )
+            for n in range(1, total + 1):  # the healthy screen gets every event, in order
+                assert (await recv(healthy, timeout=20))["seq"] == start + n
+            await flooding
+            # ... and the stalled one was cut off instead of holding everyone back
+            deadline = time.monotonic() + 10
+            while len(fanout.subscribers[site]) > 1 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            assert len(fanout.subscribers[site]) == 1
+    finally:
+        stalled.close()
