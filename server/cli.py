@@ -166,7 +166,7 @@ def serve(args: argparse.Namespace) -> int:
             print(f"loket: {exc}", file=sys.stderr)
             return 1
     try:
-        token, _ = admin_token(args.data_dir)
+        token, created = admin_token(args.data_dir)
 
         async def prepare() -> list[str]:
             async with _store(url, args.redis_cluster) as store:
@@ -185,7 +185,12 @@ def serve(args: argparse.Namespace) -> int:
             print(f"  kiosk     {base}/kiosk/{site}?token=<{pair}>")
             print(f"  counter   {base}/counter/{site}")
             print(f"  status    {base}/api/v1/sites/{site}/state")
-        print(f"  admin token: {token}")
+        if created:
+            print(f"  admin token (made now, kept in {args.data_dir / 'admin-token'}): {token}")
+        elif os.environ.get("LOKET_ADMIN_TOKEN"):
+            print("  admin token: from LOKET_ADMIN_TOKEN")
+        else:
+            print(f"  admin token: in {args.data_dir / 'admin-token'}")
         sys.stdout.flush()
         settings = Settings(
             redis_url=url,

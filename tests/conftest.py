@@ -109,8 +109,8 @@ def free_port() -> int:
 class LiveServer:
     """Loket on a free loopback port, in a thread with its own event loop."""
 
-    def __init__(self, redis_url: str) -> None:
-        self.port = free_port()
+    def __init__(self, redis_url: str, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.admin_token = ADMIN_TOKEN
         # every test logs in from 127.0.0.1: lift the per-address login limit
