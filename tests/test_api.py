@@ -192,3 +192,93 @@ async def test_health_and_openapi(server: LiveServer) -> None:
         assert "/api/v1/sites/{site}/counters/{counter}/next" in doc["paths"]
         r = await c.get("/api/v1/nothing-here")
         assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+
+
+SMALL_SITE = """
+[site]
+id = "kecil"
+name = "MPP Kecil"
+kiosk_priority = {kiosk_priority}
+require_display_token = {require_display_token}
+kiosk_rate_per_minute = 3
+address_rate_per_minute = 4
+
+[[agencies]]
+id = "dinas"
+name = "Dinas"
+
+[[services]]
+id = "umum"
+agency = "dinas"
+name = "Layanan Umum"
+prefix = "U"
+
+[[counters]]
+id = "loket-1"
+name = "Loket 1"
+agency = "dinas"
+services = ["umum"]
+"""
+
+
+def small_site(server: LiveServer, tmp_path, **flags: bool) -> str:
+    values = {"kiosk_priority": "false", "require_display_token": "false"}
+    values.update({k: str(v).lower() for k, v in flags.items()})
+    path = tmp_path / "kecil.toml"
+    path.write_text(SMALL_SITE.format(**values))
+    return server.new_site(path)
+
+
+async def test_kiosk_rate_limit_and_priority_rules(server: LiveServer, tmp_path) -> None:
+    site = small_site(server, tmp_path, kiosk_priority=True)
+    kiosk = {"Authorization": f"Bearer {server.token('kiosk', site)}"}
+    other_kiosk = {"Authorization": f"Bearer {server.token('kiosk', site)}"}
+    url = f"/api/v1/sites/{site}/tickets"
+    async with httpx.AsyncClient(base_url=server.url) as c:
+        r = await c.post(url, json={"service": "umum", "priority": True}, headers=kiosk)
+        assert r.status_code == 201 and r.json()["ticket"]["priority"] is True
+        for _ in range(2):
+            assert (await c.post(url, json={"service": "umum"}, headers=kiosk)).status_code == 201
+        error(await c.post(url, json={"service": "umum"}, headers=kiosk), 429, "rate_limited")
+        # another kiosk on the same address has its own allowance, then the address limit
+        assert (await c.post(url, json={"service": "umum"}, headers=other_kiosk)).status_code == 201
+        error(await c.post(url, json={"service": "umum"}, headers=other_kiosk), 429)
+        # staff are not limited
+        for _ in range(5):
+            assert (await c.post(url, json={"service": "umum"}, headers=ADMIN)).status_code == 201
+
+
+async def test_display_token_required_where_the_site_says(server: LiveServer, tmp_path) -> None:
+    site = small_site(server, tmp_path, require_display_token=True)
+    display = {"Authorization": f"Bearer {server.token('display', site)}"}
+    async with httpx.AsyncClient(base_url=server.url) as c:
+        error(await c.get(f"/api/v1/sites/{site}/state"), 401)
+        assert (await c.get(f"/api/v1/sites/{site}/state", headers=display)).status_code == 200
+        ws = f"ws://127.0.0.1:{server.port}/ws/sites/{site}/events"
+        import websockets
+
+        async with websockets.connect(ws) as sock:
+            with pytest.raises(websockets.ConnectionClosed) as exc:
+                await sock.recv()
+            assert exc.value.rcvd is not None and exc.value.rcvd.code == 1008
+        token = display["Authorization"].split()[1]
+        async with websockets.connect(f"{ws}?token={token}") as sock:
+            assert '"snapshot"' in await sock.recv()
+
+
+async def test_rating_once_after_done(server: LiveServer, api: httpx.AsyncClient) -> None:
+    site = server.new_site()
+    t = (await api.post(f"/api/v1/sites/{site}/tickets", json={"service": "ktp-el"})).json()
+    rating = f"/api/v1/sites/{site}/tickets/{t['ticket']['id']}/rating"
+    async with httpx.AsyncClient(base_url=server.url) as visitor:
+        error(await visitor.post(rating, json={"score": 4}), 409, "illegal_transition")
+        await api.post(f"/api/v1/sites/{site}/counters/loket-1/next")
+        await api.post(f"/api/v1/sites/{site}/counters/loket-1/finish")
+        error(await visitor.post(rating, json={"score": True}), 400)
+        error(await visitor.post(rating, json={"score": 4, "answers": {"rasa": 4}}), 400)
+        error(await visitor.post(rating, json={"score": 4, "answers": {"biaya": 5}}), 422)
+        r = await visitor.post(rating, json={"score": 4, "answers": {"biaya": 3}})
+        assert r.status_code == 201 and r.json()["ticket"]["rated"] is True
+        error(await visitor.post(rating, json={"score": 1}), 409, "already_rated")
+        error(await visitor.post(f"/api/v1/sites/{site}/events?since=abc"), 405)
+        error(await visitor.get(f"/api/v1/sites/{site}/events?since=abc"), 400)
