@@ -390,7 +390,7 @@ class Bench:
 
             print(f"\n--- cProfile of the Loket server process ({mode}), top 30 by cumulative ---")
             pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
-            print(f"--- top 25 by own time ---")
+            print("--- top 25 by own time ---")
             pstats.Stats(profile).sort_stats("tottime").print_stats(25)
         return res
 

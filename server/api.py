@@ -92,10 +92,11 @@ async def body_of(
     for name, value in data.items():
         if name not in allowed:
             raise InvalidField(name, "unknown field")
-        kinds = allowed[name] if isinstance(allowed[name], tuple) else (allowed[name],)
-        if isinstance(value, bool) and bool not in kinds:  # type: ignore[operator]
+        kind = allowed[name]
+        kinds: tuple[type, ...] = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds:
             raise InvalidField(name, "has the wrong type")
-        if not isinstance(value, kinds):  # type: ignore[arg-type]
+        if not isinstance(value, kinds):
             raise InvalidField(name, "has the wrong type")
     for name in required:
         if name not in data:

@@ -140,10 +140,10 @@ class Authenticator:
                 raise Unauthorized("Unknown or revoked token.")
             return principal
         for name in (SESSION_COOKIE, DEVICE_COOKIE):
-            token = cookies.get(name)
-            if not token:
+            cookie = cookies.get(name)
+            if not cookie:
                 continue
-            principal = await self.from_token(token)
+            principal = await self.from_token(cookie)
             if principal is None:
                 continue  # an expired session cookie is no credential
             if method not in SAFE_METHODS:

@@ -88,7 +88,9 @@ class Store:
         event_log_len: int = 20_000,
         config_ttl_s: float = 5.0,
     ) -> None:
-        self.redis = redis
+        # redis-py's response types are loose unions (bytes | str | ...): keep Any here
+        # and convert at each call, where the reply shape is known.
+        self.redis: Any = redis
         self.clock = clock
         self.event_log_len = event_log_len
         self.config_ttl_s = config_ttl_s

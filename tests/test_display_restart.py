@@ -48,5 +48,3 @@ async def test_tv_catches_up_after_a_restart(redis_url: str, store: Store, page:
         ]
     finally:
         second.stop()
-
-

@@ -224,9 +224,7 @@ async def test_a_stalled_client_is_closed_and_delays_no_one(server: LiveServer) 
                 for _ in range(total):
                     await server.store.issue(site_cfg, "ktp-el-ubah", priority=False, idem=None)
 
-            flooding = asyncio.wrap_future(
-                asyncio.run_coroutine_threadsafe(flood(), server.loop)
-            )
+            flooding = asyncio.wrap_future(asyncio.run_coroutine_threadsafe(flood(), server.loop))
             for n in range(1, total + 1):  # the healthy screen gets every event, in order
                 assert (await recv(healthy, timeout=20))["seq"] == start + n
             await flooding
