@@ -391,9 +391,12 @@ async def measure(
         failed = sum(r[1] for r in clients.ready)
         if failed:
             print(f"  ! {kind}: {failed} of {n} sockets failed to connect", flush=True)
+            for log in sorted(tmp.glob("client*.log")):
+                print("   ", log.read_text(errors="replace").strip()[-600:], flush=True)
         await asyncio.sleep(args.settle)
         after = rss_kib(pid)
         cpu0 = cpu_s(pid)
+        ccpu0 = sum(cpu_s(c.proc.pid) for c in clients.procs)
         lat: list[float] = []
         spread: list[float] = []
         missed = 0
@@ -410,6 +413,7 @@ async def measure(
             spread.append((last - first) * 1000)
             await asyncio.sleep(max(0.0, t_send + args.interval - time.monotonic()))
         cpu1 = cpu_s(pid)
+        ccpu1 = sum(cpu_s(c.proc.pid) for c in clients.procs)
         after_calls = rss_kib(pid)
     finally:
         await clients.stop()
@@ -426,6 +430,8 @@ async def measure(
         "spread": spread,
         "missed": missed,
         "cpu_ms_per_call": (cpu1 - cpu0) * 1000 / max(len(lat), 1),
+        "client_cpu_ms_per_call": (ccpu1 - ccpu0) * 1000 / max(len(lat), 1),
+        "client_procs": len(clients.ready),
         "p50": statistics.median(lat) if lat else float("nan"),
         "p99": pct(lat, 99) if lat else float("nan"),
     }
@@ -545,6 +551,8 @@ def report(n: int, lok: dict[str, Any], base: dict[str, Any]) -> None:
     for label, key, fmt in (
         ("first->last spread p50 (ms)", "spread", "med"),
         ("server CPU per call (ms)", "cpu_ms_per_call", "{:.1f}"),
+        ("client CPU per call (ms)", "client_cpu_ms_per_call", "{:.1f}"),
+        ("client processes", "client_procs", "{}"),
         ("server RSS before (MiB)", "rss_before", "mib"),
         ("server RSS N idle (MiB)", "rss_idle", "mib"),
         ("server RSS after calls (MiB)", "rss_after_calls", "mib"),
@@ -616,7 +624,13 @@ def main() -> int:
     p.add_argument("--sizes", default="1000,5000")
     p.add_argument("--calls", type=int, default=20)
     p.add_argument("--interval", type=float, default=0.5, help="seconds between calls")
-    p.add_argument("--batch", type=int, default=100, help="sockets connecting at once")
+    p.add_argument(
+        "--batch",
+        type=int,
+        default=50,
+        help="sockets connecting at once, over all client processes (Loket's Redis pool"
+        " holds 100 connections and refuses, rather than queues, the 101st)",
+    )
     p.add_argument("--warm", type=int, default=20, help="warm-up sockets before 'RSS before'")
     p.add_argument("--settle", type=float, default=2.0, help="idle seconds before 'RSS idle'")
     p.add_argument("--call-timeout", type=float, default=20.0)

@@ -105,6 +105,29 @@ async def pair_or_refuse(
     return response
 
 
+async def device_page(
+    request: Request,
+    site_id: str,
+    page_path: str,
+    keep: dict[str, str],
+    template: str,
+    context: dict[str, Any],
+) -> Response:
+    """A page of a paired device (kiosk, rating tablet): `?token=` pairs it, otherwise
+    it renders, paired or with the pairing help."""
+    if "token" in request.query_params:
+        return await pair_or_refuse(request, page_path, keep, template, context)
+    is_paired = await paired(request, site_id)
+    response = render(
+        request,
+        template,
+        {**context, "paired": is_paired, "refused": False, "page_path": page_path},
+    )
+    if is_paired:
+        refresh_csrf(request, response)
+    return response
+
+
 def kiosk_display(site: dict[str, Any], display_id: str) -> dict[str, Any] | None:
     for display in site.get("displays", []):
         if display.get("id") == display_id and display.get("kind") == "kiosk":
@@ -133,21 +156,10 @@ async def kiosk_page(request: Request) -> Response:
             )
         if display.get("paper") in PAPERS:
             paper = display["paper"]
-    page_path = f"/kiosk/{site_id}"
     context = {"site": site, "paper": paper, "display_id": display_id}
-    if "token" in request.query_params:
-        keep = {"display": display_id}
-        return await pair_or_refuse(request, page_path, keep, "kiosk.html", context)
-
-    is_paired = await paired(request, site_id)
-    response = render(
-        request,
-        "kiosk.html",
-        {**context, "paired": is_paired, "refused": False, "page_path": page_path},
+    return await device_page(
+        request, site_id, f"/kiosk/{site_id}", {"display": display_id}, "kiosk.html", context
     )
-    if is_paired:
-        refresh_csrf(request, response)
-    return response
 
 
 def routes() -> list[BaseRoute]:

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from display.kiosk import pair_or_refuse, paired, refresh_csrf
+from display.kiosk import device_page
 from display.templating import not_found, render
 from server.ikm import ELEMENTS
 
@@ -130,19 +130,10 @@ async def rate_page(request: Request) -> Response:
             f"Loket “{counter_id}” tidak ada di {site['name']}.",
             f"Counter “{counter_id}” does not exist at {site['name']}.",
         )
-    page_path = f"/rate/{site_id}/{counter_id}"
     context = {"site": site, "counter": counter, "elements_json": elements_json()}
-    if "token" in request.query_params:
-        return await pair_or_refuse(request, page_path, {}, "rate.html", context)
-    is_paired = await paired(request, site_id)
-    response = render(
-        request,
-        "rate.html",
-        {**context, "paired": is_paired, "refused": False, "page_path": page_path},
+    return await device_page(
+        request, site_id, f"/rate/{site_id}/{counter_id}", {}, "rate.html", context
     )
-    if is_paired:
-        refresh_csrf(request, response)
-    return response
 
 
 def routes() -> list[BaseRoute]:

@@ -269,13 +269,18 @@ async def rate_ticket(request: Request) -> Response:
 # -- counters -----------------------------------------------------------------------------
 
 
-async def counter_action(request: Request) -> Response:
+async def counter_of(request: Request) -> tuple[Site, str, Principal]:
+    """The site, the counter of the path (404 if unknown) and who may act there."""
     principal = await principal_of(request)
     site = await site_of(request)
     counter_id = request.path_params["counter"]
     if counter_id not in site.counter_by_id:
         raise NotFound(f"Unknown counter {counter_id!r} at {site.id}.")
-    p = require_counter(principal, site.id, counter_id)
+    return site, counter_id, require_counter(principal, site.id, counter_id)
+
+
+async def counter_action(request: Request) -> Response:
+    site, counter_id, p = await counter_of(request)
     action = request.path_params["action"]
     handler = COUNTER_ACTIONS.get(action)
     if handler is None:
@@ -339,12 +344,7 @@ COUNTER_ACTIONS: dict[str, ActionHandler] = {
 
 
 async def get_counter(request: Request) -> Response:
-    principal = await principal_of(request)
-    site = await site_of(request)
-    counter = request.path_params["counter"]
-    if counter not in site.counter_by_id:
-        raise NotFound(f"Unknown counter {counter!r} at {site.id}.")
-    require_counter(principal, site.id, counter)
+    site, counter, _ = await counter_of(request)
     store = _store(request)
     state = await store.counter_state(site, counter)
     return Json(
@@ -356,12 +356,7 @@ async def get_counter(request: Request) -> Response:
 
 
 async def counter_waiting(request: Request) -> Response:
-    principal = await principal_of(request)
-    site = await site_of(request)
-    counter = request.path_params["counter"]
-    if counter not in site.counter_by_id:
-        raise NotFound(f"Unknown counter {counter!r} at {site.id}.")
-    require_counter(principal, site.id, counter)
+    site, counter, _ = await counter_of(request)
     tickets = await _store(request).waiting_for(site, counter)
     return Json({"tickets": [view(t, True) for t in tickets]})
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -263,23 +263,30 @@ class Store:
         ticket: dict[str, Any] = json.loads(raw)
         return ticket
 
-    async def cancel(self, site: Site, ticket_id: str, *, idem: Idem | None) -> dict[str, Any]:
+    async def _on_ticket(
+        self, site: Site, ticket_id: str, run: Callable[[dict[str, Any]], Awaitable[Any]]
+    ) -> dict[str, Any]:
+        """Run a script that needs the ticket's service (for its queue key). The script
+        answers "moved" if the ticket changed service meanwhile: read again and retry."""
         for _ in range(3):
             ticket = await self.ticket(site, ticket_id)
             try:
-                result = await self._run(
-                    "cancel",
-                    site,
-                    idem,
-                    [keys.queue(site.id, ticket["service"])],
-                    [ticket_id, ticket["service"]],
-                )
+                result = await run(ticket)
             except Conflict as exc:
                 if exc.code == "moved":
                     continue
                 raise
             return dict(result["ticket"])
         raise Conflict("The ticket is changing; try again.", code="busy")
+
+    async def cancel(self, site: Site, ticket_id: str, *, idem: Idem | None) -> dict[str, Any]:
+        def run(ticket: dict[str, Any]) -> Awaitable[Any]:
+            service = ticket["service"]
+            return self._run(
+                "cancel", site, idem, [keys.queue(site.id, service)], [ticket_id, service]
+            )
+
+        return await self._on_ticket(site, ticket_id, run)
 
     async def rate(
         self, site: Site, ticket_id: str, rating: dict[str, Any], *, idem: Idem | None
@@ -343,35 +350,30 @@ class Store:
         self, site: Site, counter_id: str, ticket_id: str, *, actor: str, idem: Idem | None
     ) -> dict[str, Any]:
         counter = _counter(site, counter_id)
-        for _ in range(3):
-            ticket = await self.ticket(site, ticket_id)
-            if ticket["service"] not in counter.services:
+
+        def run(ticket: dict[str, Any]) -> Awaitable[Any]:
+            service = ticket["service"]
+            if service not in counter.services:
                 raise Conflict(
-                    f"{counter.name} does not serve this ticket's service.",
-                    code="wrong_service",
+                    f"{counter.name} does not serve this ticket's service.", code="wrong_service"
                 )
             now = self.clock()
             today = self._today(site, now)
-            try:
-                result = await self._run(
-                    "call",
-                    site,
-                    idem,
-                    [
-                        keys.stats(site.id, today),
-                        keys.recent(site.id),
-                        keys.service_times(site.id),
-                        keys.queue(site.id, ticket["service"]),
-                    ],
-                    [counter.id, counter.name, actor, ticket_id, ticket["service"]],
-                    now=now,
-                )
-            except Conflict as exc:
-                if exc.code == "moved":
-                    continue
-                raise
-            return dict(result["ticket"])
-        raise Conflict("The ticket is changing; try again.", code="busy")
+            return self._run(
+                "call",
+                site,
+                idem,
+                [
+                    keys.stats(site.id, today),
+                    keys.recent(site.id),
+                    keys.service_times(site.id),
+                    keys.queue(site.id, service),
+                ],
+                [counter.id, counter.name, actor, ticket_id, service],
+                now=now,
+            )
+
+        return await self._on_ticket(site, ticket_id, run)
 
     async def recall(self, site: Site, counter_id: str, *, idem: Idem | None) -> dict[str, Any]:
         counter = _counter(site, counter_id)

@@ -592,7 +592,7 @@ def machine(redis_url: str) -> type[RuleBasedStateMachine]:
         @invariant()
         def agrees_with_the_store(self) -> None:
             model = self.model
-            state = self.run(self.store.state(self.site))
+            state, stored, *orders = self.run(self.read_all())
             assert state["seq"] == self.seq
             assert [(c["id"], c["status"], answer_of(c["ticket"])) for c in state["counters"]] == [
                 (c.id, c.status, None if c.ticket is None else model.view(model.tickets[c.ticket]))
@@ -606,15 +606,21 @@ def machine(redis_url: str) -> type[RuleBasedStateMachine]:
             assert [t["number"] for t in state["recent_calls"]] == [
                 model.tickets[i].number for i in model.recent
             ]
-            stored = self.run(self.redis.hgetall(keys.tickets(self.site.id)))
             tickets = {k.decode(): domain.ticket_view(json.loads(v), with_id=True)
                        for k, v in stored.items()}
             assert tickets == {i: model.view(t) for i, t in model.tickets.items()}
-            for c in COUNTERS:
-                order = self.run(self.store.waiting_for(self.site, c))
+            for c, order in zip(COUNTERS, orders, strict=True):
                 assert [t["number"] for t in order] == [
                     t.number for t in model.waiting(model.counters[c].services)
-                ]
+                ], f"the order {c} would call in"
+
+        async def read_all(self) -> list[Any]:
+            """The snapshot, every ticket, and the order each counter would call in."""
+            return await asyncio.gather(
+                self.store.state(self.site),
+                self.redis.hgetall(keys.tickets(self.site.id)),
+                *(self.store.waiting_for(self.site, c) for c in COUNTERS),
+            )
 
     return LoketMachine
 

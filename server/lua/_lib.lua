@@ -135,3 +135,20 @@ local function call_ticket(t, c, counter, k_stats, k_recent, actor)
   redis.call('LPUSH', k_recent, t.id)
   redis.call('LTRIM', k_recent, 0, 9)
 end
+
+-- The counter of ARGV[7]/ARGV[8] and the ticket it holds; or nil and the error answer.
+local function held_ticket()
+  local counter = counter_ref(ARGV[7], ARGV[8])
+  local c = get_counter(counter.id)
+  if is_null(c.ticket) then return nil, fail('no_current_ticket', 'The counter holds no ticket.') end
+  return counter, c, get_ticket(c.ticket)
+end
+
+-- The counter of ARGV[7]/ARGV[8] if it may call; or nil and the error answer.
+local function calling_counter()
+  local counter = counter_ref(ARGV[7], ARGV[8])
+  local c = get_counter(counter.id)
+  if c.status == 'paused' then return nil, fail('counter_paused', 'The counter is paused.') end
+  if c.status == 'closed' then return nil, fail('counter_closed', 'The counter is closed.') end
+  return counter, c
+end

@@ -6,10 +6,8 @@
 -- ARGV[11] the ticket's service as the caller read it (a mismatch means it moved: retry)
 local early = prelude(true)
 if early then return early end
-local counter = counter_ref(ARGV[7], ARGV[8])
-local c = get_counter(counter.id)
-if c.status == 'paused' then return fail('counter_paused', 'The counter is paused.') end
-if c.status == 'closed' then return fail('counter_closed', 'The counter is closed.') end
+local counter, c = calling_counter()
+if not counter then return c end
 local t = get_ticket(ARGV[10])
 if not t then return fail('not_found', 'No such ticket.') end
 if t.service ~= ARGV[11] then return cjson.encode({err = 'moved'}) end

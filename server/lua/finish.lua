@@ -3,9 +3,8 @@
 -- ARGV[7] counter id  ARGV[8] counter name  ARGV[9] actor
 local early = prelude(true)
 if early then return early end
-local counter = counter_ref(ARGV[7], ARGV[8])
-local c = get_counter(counter.id)
-if is_null(c.ticket) then return fail('no_current_ticket', 'The counter holds no ticket.') end
+local counter, c = held_ticket()
+if not counter then return c end
 local t = finish_held(c, counter, KEYS[7], KEYS[8], ARGV[9])
 put_counter(counter.id, c)
 if not t then return fail('illegal_transition', 'The ticket cannot be finished.') end

@@ -5,10 +5,8 @@
 -- ARGV[7] counter id  ARGV[8] counter name  ARGV[9] actor  ARGV[10..] service per queue
 local early = prelude(true)
 if early then return early end
-local counter = counter_ref(ARGV[7], ARGV[8])
-local c = get_counter(counter.id)
-if c.status == 'paused' then return fail('counter_paused', 'The counter is paused.') end
-if c.status == 'closed' then return fail('counter_closed', 'The counter is closed.') end
+local counter, c = calling_counter()
+if not counter then return c end
 if not is_null(c.ticket) then finish_held(c, counter, KEYS[7], KEYS[9], ARGV[9]) end
 local best_key, best_id, best_score, best_service = nil, nil, nil, nil
 for i = 10, #KEYS do

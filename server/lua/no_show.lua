@@ -3,10 +3,8 @@
 -- ARGV[7] counter id  ARGV[8] counter name
 local early = prelude(true)
 if early then return early end
-local counter = counter_ref(ARGV[7], ARGV[8])
-local c = get_counter(counter.id)
-if is_null(c.ticket) then return fail('no_current_ticket', 'The counter holds no ticket.') end
-local t = get_ticket(c.ticket)
+local counter, c, t = held_ticket()
+if not counter then return c end
 if t.status ~= 'called' then return fail('illegal_transition', 'Only a called ticket can be a no-show.') end
 t.status = 'no_show'
 t.finished_at = NOW
