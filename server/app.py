@@ -8,8 +8,6 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -21,7 +19,7 @@ from . import api, openapi
 from .auth import Authenticator
 from .errors import LoketError, NotFound
 from .settings import Settings
-from .store import Store
+from .store import STORE_ERRORS, Store, connect, disconnect
 
 log = logging.getLogger("loket")
 
@@ -51,12 +49,7 @@ class PagesBackend:
         return principal.public() if principal else None
 
 
-def connect(settings: Settings) -> Redis:
-    if settings.redis_cluster:
-        from redis.asyncio.cluster import RedisCluster
-
-        return RedisCluster.from_url(settings.redis_url)  # type: ignore[return-value]
-    return Redis.from_url(settings.redis_url, health_check_interval=30)
+TICKER_ERRORS: tuple[type[BaseException], ...] = (*STORE_ERRORS, LoketError)
 
 
 async def _day_ticker(store: Store) -> None:
@@ -67,7 +60,7 @@ async def _day_ticker(store: Store) -> None:
             for site_id in await store.site_ids():
                 with contextlib.suppress(NotFound):
                     await store.rollover(await store.site(site_id))
-        except (RedisError, OSError, LoketError) as exc:
+        except TICKER_ERRORS as exc:
             log.warning("day rollover check failed: %s", exc)
 
 
@@ -115,7 +108,7 @@ def create_app(settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        redis = connect(settings)
+        redis = connect(settings.redis_url, cluster=settings.redis_cluster)
         store = Store(redis, clock=settings.clock, event_log_len=settings.event_log_len)
         auth = Authenticator(
             store,
@@ -137,7 +130,7 @@ def create_app(settings: Settings) -> Starlette:
             await fanout.close()
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
-            await redis.aclose()
+            await disconnect(redis)
 
     routes = [
         *api.routes(),
@@ -152,8 +145,7 @@ def create_app(settings: Settings) -> Starlette:
         exception_handlers={
             LoketError: on_loket_error,
             HTTPException: on_http_error,
-            RedisError: on_redis_error,
-            ConnectionError: on_redis_error,
+            **dict.fromkeys(STORE_ERRORS, on_redis_error),
             Exception: on_crash,
         },
     )

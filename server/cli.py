@@ -13,13 +13,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from redis.asyncio import Redis
-
 from . import auth, config
 from .embedded_redis import DataDirInUse, EmbeddedRedis, _ping
 from .errors import LoketError
 from .settings import DEFAULT_DATA_DIR, Settings
-from .store import Store
+from .store import Store, connect, disconnect
 
 
 def _add_store_options(p: argparse.ArgumentParser) -> None:
@@ -32,7 +30,8 @@ def _add_store_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--redis-url",
         default=os.environ.get("LOKET_REDIS_URL"),
-        help="use this Redis instead of the embedded one (redis://, rediss://, unix://)",
+        help="use this store instead of the embedded one: redis://, rediss://, unix://, "
+        "or redis+sentinel://HOST:PORT[,HOST:PORT]/SERVICE",
     )
     p.add_argument(
         "--redis-cluster",
@@ -113,16 +112,11 @@ def _redis_url(args: argparse.Namespace) -> Iterator[str]:
 
 @contextlib.asynccontextmanager
 async def _store(url: str, cluster: bool) -> AsyncIterator[Store]:
-    if cluster:
-        from redis.asyncio.cluster import RedisCluster
-
-        redis: Any = RedisCluster.from_url(url)
-    else:
-        redis = Redis.from_url(url)
+    redis = connect(url, cluster=cluster)
     try:
         yield Store(redis)
     finally:
-        await redis.aclose()
+        await disconnect(redis)
 
 
 def _with_store(args: argparse.Namespace, work: Callable[[Store], Awaitable[int]]) -> int:

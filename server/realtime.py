@@ -14,7 +14,6 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from redis.exceptions import RedisError
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
@@ -24,7 +23,7 @@ from .config import Site
 from .errors import LoketError, NotFound
 from .estimate import estimate_wait_s
 from .settings import Settings
-from .store import Store
+from .store import STORE_ERRORS, Store
 
 log = logging.getLogger("loket.realtime")
 
@@ -141,7 +140,7 @@ class Fanout:
             try:
                 rows = await self.store.read_events([site], {site: last}, block_ms=2000)
                 backoff = 0.2
-            except (RedisError, OSError) as exc:
+            except STORE_ERRORS as exc:
                 log.warning("event reader for %s: %s", site, exc)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
@@ -251,7 +250,7 @@ async def events_socket(ws: WebSocket) -> None:
         fanout.subscribe(sub, last)
         sender = sub.sender = asyncio.create_task(_pump(ws, store, site, sub, last, receiver))
         await asyncio.wait({sender})
-        if not sender.cancelled() and isinstance(sender.exception(), LoketError | RedisError):
+        if not sender.cancelled() and isinstance(sender.exception(), (LoketError, *STORE_ERRORS)):
             log.warning("websocket of %s ended: %s", site.id, sender.exception())
     except (WebSocketDisconnect, RuntimeError, OSError):
         pass

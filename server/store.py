@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.sentinel import Sentinel
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -65,6 +68,40 @@ ERRORS: dict[str, type[LoketError]] = {
 }
 
 Clock = Callable[[], datetime]
+
+# What a lost or failing store raises, for callers that must not import redis.
+STORE_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError)
+
+
+def connect(url: str, *, cluster: bool = False) -> Any:
+    """A client for `redis://`, `rediss://`, `unix://` (optionally a Redis Cluster), or
+    `redis+sentinel://host:port[,host:port...]/service[/db]` (Sentinel, high availability:
+    the client follows the master the sentinels name)."""
+    if url.startswith("redis+sentinel://"):
+        parts = urlsplit(url)
+        path = [p for p in parts.path.split("/") if p]
+        if not path:
+            raise ValueError("redis+sentinel:// needs the service name: .../mymaster")
+        nodes = []
+        for node in parts.netloc.rpartition("@")[2].split(","):
+            host, _, port = node.rpartition(":")
+            nodes.append((host or node, int(port or 26379)))
+        password = unquote(parts.password) if parts.password else None
+        sentinel = Sentinel(nodes, password=password)  # type: ignore[no-untyped-call]
+        return sentinel.master_for(
+            path[0], db=int(path[1]) if len(path) > 1 else 0, password=password
+        )
+    if cluster:
+        return RedisCluster.from_url(url)
+    return Redis.from_url(url, health_check_interval=30)
+
+
+async def disconnect(client: Any) -> None:
+    """Close a client from `connect`, with the sentinel clients behind it, if any."""
+    manager = getattr(getattr(client, "connection_pool", None), "sentinel_manager", None)
+    for sentinel in getattr(manager, "sentinels", ()):
+        await sentinel.aclose()
+    await client.aclose()
 
 
 def utc_now() -> datetime:
