@@ -2,7 +2,8 @@
 
 A site's keys carry the site id in a hash tag (`loket:{bogor}:...`), so all of one
 site's keys live in one Redis Cluster slot and one Lua script may touch them together.
-Global keys (accounts, tokens, the site list) have no tag: no script touches them.
+Accounts, tokens and sessions share the `{auth}` tag, so their multi-key transactions
+stay in one slot too; the site list is a single key.
 """
 
 from __future__ import annotations
@@ -19,27 +20,27 @@ def sites() -> str:
 
 def user(username: str) -> str:
     """String: JSON account (role, site, counters, password hash)."""
-    return f"{PREFIX}:user:{username}"
+    return f"{PREFIX}:{{auth}}:user:{username}"
 
 
 def users() -> str:
     """Set of usernames."""
-    return f"{PREFIX}:users"
+    return f"{PREFIX}:{{auth}}:users"
 
 
 def token(digest: str) -> str:
     """String: JSON principal of a bearer token, keyed by the token's SHA-256."""
-    return f"{PREFIX}:token:{digest}"
+    return f"{PREFIX}:{{auth}}:token:{digest}"
 
 
 def tokens() -> str:
     """Set of token digests (for listing and revocation)."""
-    return f"{PREFIX}:tokens"
+    return f"{PREFIX}:{{auth}}:tokens"
 
 
 def session(digest: str) -> str:
     """String with TTL: JSON principal of a login session, keyed by SHA-256."""
-    return f"{PREFIX}:session:{digest}"
+    return f"{PREFIX}:{{auth}}:session:{digest}"
 
 
 # -- per site -----------------------------------------------------------------------
