@@ -441,6 +441,7 @@ async def run_loket(n: int, args: argparse.Namespace, tmp: Path, sample: Path) -
     import httpx
 
     sys.path.insert(0, str(ROOT))
+    from server.config import load_demo
     from server.embedded_redis import EmbeddedRedis
 
     data = tmp / f"loket-{n}"
@@ -457,18 +458,29 @@ async def run_loket(n: int, args: argparse.Namespace, tmp: Path, sample: Path) -
         base = f"http://127.0.0.1:{port}"
         await wait_http(f"{base}/readyz")
         headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        # One call per counter, each on an idle counter (round robin over the demo's 46),
+        # so a call is one event (ticket.called), like the baseline's one broadcast. With
+        # --same-counter every call is `next` at loket-1, which also finishes the ticket
+        # held there: two events (ticket.finished, then ticket.called) per click.
+        demo = load_demo()
+        if args.same_counter:
+            plan = [(COUNTER, SERVICE)] * (args.calls + 1)
+        else:
+            counters = [(c.id, c.services[0]) for c in demo.counters]
+            plan = [counters[i % len(counters)] for i in range(args.calls + 1)]
         async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as http:
-            # every ticket the run will call, issued up front: a call is then the only event
-            for _ in range(args.calls + 2):
-                r = await http.post(f"/api/v1/sites/{SITE}/tickets", json={"service": SERVICE})
+            # every ticket the run will call, issued up front: the call is then all there is
+            for _, service in plan:
+                r = await http.post(f"/api/v1/sites/{SITE}/tickets", json={"service": service})
                 if r.status_code != 201:
                     raise RuntimeError(f"issuing a ticket: {r.status_code} {r.text}")
-            next_path = f"/api/v1/sites/{SITE}/counters/{COUNTER}/next"
+            todo = iter(plan)
 
             async def trigger() -> None:
-                r = await http.post(next_path)
+                counter, _ = next(todo)
+                r = await http.post(f"/api/v1/sites/{SITE}/counters/{counter}/next")
                 if r.status_code != 200 or not r.json().get("ticket"):
-                    raise RuntimeError(f"next: {r.status_code} {r.text}")
+                    raise RuntimeError(f"next at {counter}: {r.status_code} {r.text}")
 
             ws_url = f"ws://127.0.0.1:{port}/ws/sites/{SITE}/events"
             await asyncio.sleep(0.5)  # let the issue events reach the (still idle) reader
@@ -588,7 +600,8 @@ async def orchestrate(args: argparse.Namespace) -> int:
     import websockets
 
     print(
-        f"fanout bench: sizes {sizes}, {args.calls} calls every {args.interval}s,"
+        f"fanout bench: sizes {sizes}, {args.calls} calls every {args.interval}s"
+        f" ({'all at loket-1' if args.same_counter else 'round robin over idle counters'}),"
         f" {os.cpu_count()} cores, websockets {websockets.__version__},"
         f" RLIMIT_NOFILE {nofile}",
         flush=True,
@@ -634,6 +647,11 @@ def main() -> int:
     p.add_argument("--warm", type=int, default=20, help="warm-up sockets before 'RSS before'")
     p.add_argument("--settle", type=float, default=2.0, help="idle seconds before 'RSS idle'")
     p.add_argument("--call-timeout", type=float, default=20.0)
+    p.add_argument(
+        "--same-counter",
+        action="store_true",
+        help="every call is `next` at loket-1 (2 events per click: finished + called)",
+    )
     p.add_argument("--client-procs", type=int, default=0, help="0: 1 up to N=1000, else 2")
     # internal roles
     p.add_argument("--role", choices=["main", "client", "baseline"], default="main")

@@ -447,6 +447,13 @@ def machine(redis_url: str) -> type[RuleBasedStateMachine]:
                 return likely[n % len(likely)]
             return ids[n % len(ids)]
 
+        def busy(self, n: int) -> str:
+            """A counter: mostly one that holds a ticket."""
+            holding = [c.id for c in self.model.counters.values() if c.ticket is not None]
+            if holding and n % 4:
+                return holding[n % len(holding)]
+            return COUNTERS[n % len(COUNTERS)]
+
         # -- rules -------------------------------------------------------------------
 
         @initialize(batch=st.lists(st.tuples(st.sampled_from(SERVICES), st.booleans()),
@@ -485,10 +492,12 @@ def machine(redis_url: str) -> type[RuleBasedStateMachine]:
                 idem,
             )
 
-        @rule(counter=st.sampled_from(COUNTERS),
+        @rule(n=st.integers(0, 200),
               action=st.sampled_from(["recall", "start", "finish", "no_show"]),
               idem=st.booleans())
-        def ticket_action(self, counter: str, action: str, idem: bool) -> None:
+        def ticket_action(self, n: int, action: str, idem: bool) -> None:
+            counter = self.busy(n)
+
             def request(i: Idem | None) -> Awaitable[Any]:
                 if action == "finish":
                     return self.store.finish(self.site, counter, actor=ACTOR, idem=i)
@@ -496,9 +505,9 @@ def machine(redis_url: str) -> type[RuleBasedStateMachine]:
 
             self.step(request, lambda got: getattr(self.model, action)(counter), idem)
 
-        @rule(counter=st.sampled_from(COUNTERS), service=st.sampled_from(SERVICES),
-              idem=st.booleans())
-        def transfer(self, counter: str, service: str, idem: bool) -> None:
+        @rule(n=st.integers(0, 200), service=st.sampled_from(SERVICES), idem=st.booleans())
+        def transfer(self, n: int, service: str, idem: bool) -> None:
+            counter = self.busy(n)
             self.step(
                 lambda i: self.store.transfer(self.site, counter, service, idem=i),
                 lambda got: self.model.transfer(counter, service),
