@@ -18,8 +18,9 @@ from starlette.types import ASGIApp
 from . import api, openapi
 from .auth import Authenticator
 from .errors import LoketError, NotFound
+from .fanout import Fanout
 from .settings import Settings
-from .store import STORE_ERRORS, Store, connect, disconnect
+from .store import FAILURES, STORE_ERRORS, Store, connect, disconnect
 
 log = logging.getLogger("loket")
 
@@ -49,9 +50,6 @@ class PagesBackend:
         return principal.public() if principal else None
 
 
-TICKER_ERRORS: tuple[type[BaseException], ...] = (*STORE_ERRORS, LoketError)
-
-
 async def _day_ticker(store: Store) -> None:
     """Roll every site's service day soon after local midnight, even with no traffic."""
     while True:
@@ -60,7 +58,7 @@ async def _day_ticker(store: Store) -> None:
             for site_id in await store.site_ids():
                 with contextlib.suppress(NotFound):
                     await store.rollover(await store.site(site_id))
-        except TICKER_ERRORS as exc:
+        except FAILURES as exc:
             log.warning("day rollover check failed: %s", exc)
 
 
@@ -120,7 +118,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.store = store
         app.state.auth = auth
         app.state.pages = PagesBackend(store, auth)
-        fanout = realtime.Fanout(store, settings)
+        fanout = Fanout(store)
         app.state.fanout = fanout
         ticker = asyncio.create_task(_day_ticker(store))
         try:

@@ -1,8 +1,9 @@
-"""Realtime: one event-log reader per site per process, fanned out to websockets.
+"""The event websocket `/ws/sites/{site}/events` (spec section 3).
 
-Each socket has a bounded queue and its own sender task: a slow client is closed (it
-reconnects and replays by seq) and never delays the others. Each event is encoded at
-most twice (with ticket ids for staff, without for the public), not once per socket.
+A socket first gets a snapshot, or with `since` exactly the events it missed, then live
+events from the process's fan-out (fanout.py). Each socket runs two tasks: its handler,
+which reads what the client sends (to notice it leaving), and a sender that drains the
+socket's bounded buffer.
 """
 
 from __future__ import annotations
@@ -11,19 +12,20 @@ import asyncio
 import contextlib
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.routing import BaseRoute, WebSocketRoute
-from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from . import domain
 from .auth import STAFF, Authenticator, require
 from .config import Site
 from .errors import LoketError, NotFound
 from .estimate import estimate_wait_s
+from .fanout import Fanout, Subscriber, encode
 from .settings import Settings
-from .store import STORE_ERRORS, Store
+from .store import FAILURES, Store
 
 log = logging.getLogger("loket.realtime")
 
@@ -92,93 +94,6 @@ class Filter:
         }
 
 
-@dataclass(eq=False)
-class Subscriber:
-    site: str
-    filter: Filter
-    with_id: bool
-    queue: asyncio.Queue[tuple[int, dict[str, Any] | None, str]]
-    ticket: str | None = None
-    overflowed: bool = False
-    sender: asyncio.Task[None] | None = None
-    last_position: tuple[Any, ...] | None = field(default=None)
-
-
-class Fanout:
-    def __init__(self, store: Store, settings: Settings) -> None:
-        self.store = store
-        self.settings = settings
-        self.subscribers: dict[str, set[Subscriber]] = {}
-        self.readers: dict[str, asyncio.Task[None]] = {}
-        self.position: dict[str, int] = {}  # seq of the last event each reader delivered
-
-    def subscribe(self, sub: Subscriber, last: int) -> None:
-        """Deliver events after `last` (the seq the socket's snapshot or replay ends at)."""
-        self.subscribers.setdefault(sub.site, set()).add(sub)
-        reader = self.readers.get(sub.site)
-        if reader is None or reader.done():
-            self.position[sub.site] = last
-            self.readers[sub.site] = asyncio.create_task(self._read(sub.site, last))
-        elif self.position[sub.site] > last:
-            # The reader is past what the socket has: tell it to catch up from the log.
-            sub.queue.put_nowait((self.position[sub.site], None, ""))
-
-    def unsubscribe(self, sub: Subscriber) -> None:
-        self.subscribers.get(sub.site, set()).discard(sub)
-
-    async def close(self) -> None:
-        for task in self.readers.values():
-            task.cancel()
-        for task in self.readers.values():
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _read(self, site: str, after: int) -> None:
-        last = f"{after}-0"
-        backoff = 0.2
-        while True:
-            try:
-                rows = await self.store.read_events([site], {site: last}, block_ms=2000)
-                backoff = 0.2
-            except STORE_ERRORS as exc:
-                log.warning("event reader for %s: %s", site, exc)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            for _, entry_id, raw in rows:
-                last = entry_id
-                event = json.loads(raw)
-                self.position[site] = event["seq"]
-                if event["type"] == "site.config_changed":
-                    self.store.forget(site)
-                self._deliver(site, event)
-
-    def _deliver(self, site: str, event: dict[str, Any]) -> None:
-        encoded: dict[bool, str] = {}
-        for sub in list(self.subscribers.get(site, ())):
-            if sub.overflowed:
-                continue
-            if sub.with_id not in encoded:
-                encoded[sub.with_id] = encode(event, sub.with_id)
-            try:
-                sub.queue.put_nowait((event["seq"], event, encoded[sub.with_id]))
-            except asyncio.QueueFull:
-                # Too slow: stop its sender (even mid-send) so the socket gets closed.
-                sub.overflowed = True
-                if sub.sender is not None:
-                    sub.sender.cancel()
-
-
-def encode(event: dict[str, Any], with_id: bool) -> str:
-    if event.get("ticket"):
-        event = {**event, "ticket": domain.ticket_view(event["ticket"], with_id=with_id)}
-    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
-
-
 class Refused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -191,7 +106,7 @@ def _list(raw: str | None) -> frozenset[str]:
 
 async def _open(
     ws: WebSocket, store: Store, auth: Authenticator
-) -> tuple[Site, Subscriber, int | None]:
+) -> tuple[Site, Filter, Subscriber, int | None]:
     try:
         principal = await auth.from_request(
             "GET", ws.headers, ws.cookies, ws.query_params.get("token")
@@ -226,12 +141,12 @@ async def _open(
     settings: Settings = ws.app.state.settings
     sub = Subscriber(
         site=site.id,
-        filter=flt,
         with_id=principal is not None and principal.role in STAFF,
-        queue=asyncio.Queue(settings.ws_queue_len),
+        wants=None if flt.empty else flt.event,
+        limit=settings.ws_queue_len,
         ticket=ticket,
     )
-    return site, sub, since
+    return site, flt, sub, since
 
 
 async def events_socket(ws: WebSocket) -> None:
@@ -239,60 +154,45 @@ async def events_socket(ws: WebSocket) -> None:
     fanout: Fanout = ws.app.state.fanout
     await ws.accept()
     try:
-        site, sub, since = await _open(ws, store, ws.app.state.auth)
+        site, flt, sub, since = await _open(ws, store, ws.app.state.auth)
+        last = await _start(ws, store, site, flt, sub, since)
     except Refused as exc:
         await ws.close(POLICY_VIOLATION, exc.reason[:120])
         return
-    receiver = asyncio.create_task(_drain(ws))
-    sender: asyncio.Task[None] | None = None
+    except FAILURES:
+        with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect):
+            await ws.close(TRY_AGAIN_LATER, "store unavailable; reconnect")
+        return
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        return
+    fanout.subscribe(sub, last)
+    sub.sender = asyncio.create_task(_send(ws, store, fanout, flt, sub, last))
     try:
-        last = await _start(ws, store, site, sub, since)
-        fanout.subscribe(sub, last)
-        sender = sub.sender = asyncio.create_task(_pump(ws, store, site, sub, last, receiver))
-        await asyncio.wait({sender})
-        if not sender.cancelled() and isinstance(sender.exception(), (LoketError, *STORE_ERRORS)):
-            log.warning("websocket of %s ended: %s", site.id, sender.exception())
+        while (await ws.receive())["type"] != "websocket.disconnect":
+            pass  # clients have nothing to say; pings are answered by the server
     except (WebSocketDisconnect, RuntimeError, OSError):
         pass
     finally:
         fanout.unsubscribe(sub)
-        for task in (receiver, sender):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-        if ws.application_state != WebSocketState.DISCONNECTED:
-            code, reason = (
-                (TRY_AGAIN_LATER, "too slow; reconnect with since")
-                if (sub.overflowed)
-                else (1000, "")
-            )
-            with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect, TimeoutError):
-                await asyncio.wait_for(ws.close(code, reason), 2)
-
-
-async def _drain(ws: WebSocket) -> None:
-    """Read (and ignore) what the client sends; returns when it goes away."""
-    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-        while True:
-            message = await ws.receive()
-            if message["type"] == "websocket.disconnect":
-                return
+        sub.sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await sub.sender
 
 
 async def _start(
-    ws: WebSocket, store: Store, site: Site, sub: Subscriber, since: int | None
+    ws: WebSocket, store: Store, site: Site, flt: Filter, sub: Subscriber, since: int | None
 ) -> int:
+    """Send the snapshot, or the missed events when the log still holds them all."""
     if since is not None:
         events, complete = await store.events_after(site.id, since)
         if complete:
             for event in events:
-                if sub.filter.event(site, event):
+                if flt.event(site, event):
                     await ws.send_text(encode(event, sub.with_id))
             last = events[-1]["seq"] if events else since
             await ws.send_text(json.dumps({"type": "ready", "last_seq": last}))
             return int(last)
-    state = sub.filter.state(site, await store.state(site))
+    state = flt.state(site, await store.state(site))
     await ws.send_text(
         json.dumps(
             {
@@ -307,48 +207,45 @@ async def _start(
     return int(state["seq"])
 
 
-async def _pump(
-    ws: WebSocket,
-    store: Store,
-    site: Site,
-    sub: Subscriber,
-    last: int,
-    receiver: asyncio.Task[None],
+async def _send(
+    ws: WebSocket, store: Store, fanout: Fanout, flt: Filter, sub: Subscriber, last: int
 ) -> None:
-    await _position(ws, store, site, sub)
-    while True:
-        getter = asyncio.ensure_future(sub.queue.get())
-        done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
-        if receiver in done:
-            getter.cancel()
-            return
-        seq, event, text = getter.result()
-        if seq <= last:
-            continue
-        if seq > last + 1 or event is None:  # behind the reader: fetch what lies between
-            missed, _ = await store.events_after(site.id, last, limit=seq - last)
-            for old in missed:
-                wanted = old["seq"] < seq or (event is None and old["seq"] == seq)
-                if wanted and sub.filter.event(site, old):
-                    await ws.send_text(encode(old, sub.with_id))
-            if event is None:
-                last = seq
-                if sub.ticket is not None:
-                    await _position(ws, store, site, sub)
+    """The socket's sender: drains its buffer; cancelled when it overflows or leaves."""
+    try:
+        await _position(ws, store, sub)
+        while True:
+            seq, event, text = await sub.pop()
+            if seq <= last:
                 continue
-        if event["type"] == "site.config_changed":
-            with contextlib.suppress(NotFound):
-                site = await store.site(site.id)
-        if sub.filter.event(site, event):
-            await ws.send_text(text)
-        last = seq
-        if sub.ticket is not None:
-            await _position(ws, store, site, sub)
+            if event is None:  # subscribed behind the reader: the log has the rest
+                site = await store.site(sub.site)
+                missed, _ = await store.events_after(sub.site, last, limit=seq - last)
+                for old in missed:
+                    if flt.event(site, old):
+                        await ws.send_text(encode(old, sub.with_id))
+            else:
+                await ws.send_text(text)
+            last = seq
+            if sub.ticket is not None:
+                await _position(ws, store, sub)
+    except asyncio.CancelledError:
+        if sub.overflowed:  # cut off a slow client; it reconnects with since
+            fanout.unsubscribe(sub)
+            with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect, TimeoutError):
+                await asyncio.wait_for(ws.close(TRY_AGAIN_LATER, "too slow; resume with since"), 2)
+        raise
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        return
+    except FAILURES as exc:
+        log.warning("websocket of %s: %s", sub.site, exc)
+        with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect, TimeoutError):
+            await asyncio.wait_for(ws.close(TRY_AGAIN_LATER, "store unavailable; reconnect"), 2)
 
 
-async def _position(ws: WebSocket, store: Store, site: Site, sub: Subscriber) -> None:
+async def _position(ws: WebSocket, store: Store, sub: Subscriber) -> None:
     if sub.ticket is None:
         return
+    site = await store.site(sub.site)
     ticket = await store.ticket(site, sub.ticket)
     position = await store.position(site, ticket)
     wait = None

@@ -7,6 +7,7 @@ consistent with a seq (the state snapshot) are read-only scripts too.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import time
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.sentinel import Sentinel
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -71,6 +72,8 @@ Clock = Callable[[], datetime]
 
 # What a lost or failing store raises, for callers that must not import redis.
 STORE_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError)
+# ... and with the domain's own refusals (an unknown site, an unavailable store).
+FAILURES: tuple[type[BaseException], ...] = (*STORE_ERRORS, LoketError)
 
 
 def connect(url: str, *, cluster: bool = False) -> Any:
@@ -93,7 +96,12 @@ def connect(url: str, *, cluster: bool = False) -> Any:
         )
     if cluster:
         return RedisCluster.from_url(url)
-    return Redis.from_url(url, health_check_interval=30)
+    # A blocking pool waits for a free connection instead of failing when a crowd of
+    # displays reconnects at once (redis-py's default pool raises past its maximum).
+    pool = BlockingConnectionPool.from_url(
+        url, max_connections=256, timeout=10, health_check_interval=30
+    )
+    return Redis.from_pool(pool)  # the client owns (and closes) its pool
 
 
 async def disconnect(client: Any) -> None:
@@ -132,6 +140,7 @@ class Store:
         self.event_log_len = event_log_len
         self.config_ttl_s = config_ttl_s
         self._configs: dict[str, tuple[Site, float]] = {}
+        self._loading: dict[str, asyncio.Lock] = {}
         lib = (LUA_DIR / "_lib.lua").read_text()
         self._scripts = {
             name: redis.register_script(lib + "\n" + (LUA_DIR / f"{name}.lua").read_text())
@@ -213,6 +222,20 @@ class Store:
             return cached[0]
         if not domain.is_slug(site_id):
             raise NotFound(f"Unknown site {site_id!r}.")
+        # One load at a time per site: a crowd of sockets arriving as the cache expires
+        # shares one parsed Site instead of each parsing (and keeping) its own.
+        lock = self._loading.setdefault(site_id, asyncio.Lock())
+        async with lock:
+            cached = self._configs.get(site_id)
+            if cached and time.monotonic() - cached[1] < self.config_ttl_s:
+                return cached[0]
+            try:
+                return await self._load_site(site_id)
+            except NotFound:
+                self._loading.pop(site_id, None)  # no lock kept for made-up site ids
+                raise
+
+    async def _load_site(self, site_id: str) -> Site:
         try:
             raw = await self.redis.get(keys.config(site_id))
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:

@@ -1,0 +1,133 @@
+"""Fan-out: one event-log reader per site per process, bounded buffers per socket.
+
+The reader blocks on the site's stream (`XREAD`), decodes each event once, encodes it at
+most twice (with ticket ids for staff, without for the public), filters it per socket,
+and appends it to that socket's bounded buffer. Each socket's sender drains its own
+buffer, so a slow client never delays the others; one that lets its buffer fill up is
+cut off (it reconnects with `since` and replays what it missed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import domain
+from .config import Site
+from .store import FAILURES, Store
+
+log = logging.getLogger("loket.fanout")
+
+# (seq, event, encoded event); event None means "catch up from the log up to seq".
+Item = tuple[int, dict[str, Any] | None, str]
+
+
+@dataclass(eq=False, slots=True)
+class Subscriber:
+    site: str
+    with_id: bool
+    wants: Callable[[Site, dict[str, Any]], bool] | None  # None: every event
+    limit: int
+    ticket: str | None = None
+    pending: deque[Item] = field(default_factory=deque)
+    wakeup: asyncio.Future[None] | None = None
+    overflowed: bool = False
+    sender: asyncio.Task[None] | None = None
+    last_position: tuple[Any, ...] | None = None
+
+    def push(self, item: Item) -> bool:
+        """Buffer an item for the sender; False when the buffer is full."""
+        if len(self.pending) >= self.limit:
+            return False
+        self.pending.append(item)
+        wakeup = self.wakeup
+        if wakeup is not None and not wakeup.done():
+            wakeup.set_result(None)
+        return True
+
+    async def pop(self) -> Item:
+        while not self.pending:
+            self.wakeup = asyncio.get_running_loop().create_future()
+            await self.wakeup
+        return self.pending.popleft()
+
+
+def encode(event: dict[str, Any], with_id: bool) -> str:
+    if event.get("ticket"):
+        event = {**event, "ticket": domain.ticket_view(event["ticket"], with_id=with_id)}
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+
+
+class Fanout:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.subscribers: dict[str, set[Subscriber]] = {}
+        self.readers: dict[str, asyncio.Task[None]] = {}
+        self.position: dict[str, int] = {}  # seq of the last event each reader delivered
+
+    def subscribe(self, sub: Subscriber, last: int) -> None:
+        """Deliver events after `last` (the seq the socket's snapshot or replay ends at)."""
+        self.subscribers.setdefault(sub.site, set()).add(sub)
+        reader = self.readers.get(sub.site)
+        if reader is None or reader.done():
+            # A restarted reader resumes where the old one stopped, for the sockets it had.
+            start = min(self.position.get(sub.site, last), last)
+            self.position[sub.site] = start
+            self.readers[sub.site] = asyncio.create_task(self._read(sub.site, start))
+        if self.position[sub.site] > last:
+            sub.push((self.position[sub.site], None, ""))  # catch up from the log
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        self.subscribers.get(sub.site, set()).discard(sub)
+
+    async def close(self) -> None:
+        for task in self.readers.values():
+            task.cancel()
+        for task in self.readers.values():
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _read(self, site_id: str, after: int) -> None:
+        last = f"{after}-0"
+        backoff = 0.2
+        while True:
+            try:
+                rows = await self.store.read_events([site_id], {site_id: last}, block_ms=2000)
+                site = await self.store.site(site_id) if rows else None
+                backoff = 0.2
+            except FAILURES as exc:
+                log.warning("event reader for %s: %s", site_id, exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            for _, entry_id, raw in rows:
+                last = entry_id
+                event = json.loads(raw)
+                self.position[site_id] = event["seq"]
+                if event["type"] == "site.config_changed":
+                    self.store.forget(site_id)
+                    with contextlib.suppress(*FAILURES):
+                        site = await self.store.site(site_id)
+                assert site is not None
+                self._deliver(site, event)
+
+    def _deliver(self, site: Site, event: dict[str, Any]) -> None:
+        encoded: dict[bool, str] = {}
+        seq = event["seq"]
+        for sub in self.subscribers.get(site.id, ()):
+            if sub.wants is not None and not sub.wants(site, event):
+                continue
+            text = encoded.get(sub.with_id)
+            if text is None:
+                text = encoded[sub.with_id] = encode(event, sub.with_id)
+            if not sub.push((seq, event, text)) and not sub.overflowed:
+                # Too slow: stop its sender (even mid-send); the socket gets closed.
+                sub.overflowed = True
+                if sub.sender is not None:
+                    sub.sender.cancel()
