@@ -369,6 +369,8 @@ class CounterClient:
                     async for raw in socket:
                         message = json.loads(raw)
                         attempt = 0
+                        if message.get("type") == "heartbeat":
+                            continue  # keep-alive only
                         seq = message.get("seq")
                         if message.get("type") == "snapshot":
                             last = seq

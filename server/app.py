@@ -13,9 +13,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import api, openapi
+from . import api, openapi, realtime
 from .auth import Authenticator
 from .errors import LoketError, NotFound
 from .fanout import Fanout
@@ -98,11 +98,24 @@ async def on_crash(request: Request, exc: Exception) -> Response:
     )
 
 
+class Loket(Starlette):
+    """Starlette, with the event websocket routed ahead of the middleware stack: each of
+    thousands of open sockets then costs only its own small task (realtime.py)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            match = realtime.PATH.fullmatch(scope["path"])
+            if match is not None:
+                await realtime.events_endpoint(
+                    self.state.realtime, scope, receive, send, match[1]
+                )
+                return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings) -> Starlette:
     from counter_client import pages as counter_pages
     from display import pages as display_pages
-
-    from . import realtime
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -118,8 +131,9 @@ def create_app(settings: Settings) -> Starlette:
         app.state.store = store
         app.state.auth = auth
         app.state.pages = PagesBackend(store, auth)
-        fanout = Fanout(store)
+        fanout = Fanout(store, settings.ws_heartbeat_s)
         app.state.fanout = fanout
+        app.state.realtime = realtime.Services(store, fanout, auth, settings)
         ticker = asyncio.create_task(_day_ticker(store))
         try:
             yield
@@ -133,11 +147,10 @@ def create_app(settings: Settings) -> Starlette:
     routes = [
         *api.routes(),
         Route("/api/openapi.json", openapi.endpoint),
-        *realtime.routes(),
         *display_pages.routes(),
         *counter_pages.routes(),
     ]
-    app = Starlette(
+    app = Loket(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={

@@ -196,6 +196,8 @@ def serve(args: argparse.Namespace) -> int:
             "host": args.host,
             "port": args.port,
             "ws_per_message_deflate": False,
+            # open websockets notice a shutdown only at their next frame: don't wait long
+            "timeout_graceful_shutdown": 3,
             "log_level": "warning",
             "proxy_headers": False,
         }

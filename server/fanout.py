@@ -24,8 +24,12 @@ from .store import FAILURES, Store
 
 log = logging.getLogger("loket.fanout")
 
-# (seq, event, encoded event); event None means "catch up from the log up to seq".
-Item = tuple[int, dict[str, Any] | None, str]
+# What a socket's buffer holds: (kind, seq, text).
+EVENT = 0  # an encoded event to send
+CATCH_UP = 1  # the socket is behind the reader: send the log's events up to seq
+HEARTBEAT = 2  # a keep-alive frame; a send that fails tells us the client left
+Item = tuple[int, int, str]
+HEARTBEAT_TEXT = '{"type":"heartbeat"}'
 
 
 @dataclass(eq=False, slots=True)
@@ -35,7 +39,7 @@ class Subscriber:
     wants: Callable[[Site, dict[str, Any]], bool] | None  # None: every event
     limit: int
     ticket: str | None = None
-    pending: deque[Item] = field(default_factory=deque)
+    pending: deque[Item] = field(default_factory=deque)  # `limit` items at most
     wakeup: asyncio.Future[None] | None = None
     overflowed: bool = False
     sender: asyncio.Task[None] | None = None
@@ -65,11 +69,13 @@ def encode(event: dict[str, Any], with_id: bool) -> str:
 
 
 class Fanout:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, heartbeat_s: float = 15.0) -> None:
         self.store = store
+        self.heartbeat_s = heartbeat_s
         self.subscribers: dict[str, set[Subscriber]] = {}
         self.readers: dict[str, asyncio.Task[None]] = {}
         self.position: dict[str, int] = {}  # seq of the last event each reader delivered
+        self.beat: asyncio.Task[None] | None = None
 
     def subscribe(self, sub: Subscriber, last: int) -> None:
         """Deliver events after `last` (the seq the socket's snapshot or replay ends at)."""
@@ -81,17 +87,29 @@ class Fanout:
             self.position[sub.site] = start
             self.readers[sub.site] = asyncio.create_task(self._read(sub.site, start))
         if self.position[sub.site] > last:
-            sub.push((self.position[sub.site], None, ""))  # catch up from the log
+            sub.push((CATCH_UP, self.position[sub.site], ""))
+        if self.beat is None or self.beat.done():
+            self.beat = asyncio.create_task(self._heartbeat())
 
     def unsubscribe(self, sub: Subscriber) -> None:
         self.subscribers.get(sub.site, set()).discard(sub)
 
     async def close(self) -> None:
-        for task in self.readers.values():
+        tasks = [*self.readers.values(), *([self.beat] if self.beat else [])]
+        for task in tasks:
             task.cancel()
-        for task in self.readers.values():
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+    async def _heartbeat(self) -> None:
+        """Every few seconds a tiny frame to every socket: clients know the line is alive
+        (they reconnect when it goes quiet), and we find the ones that left."""
+        while True:
+            await asyncio.sleep(self.heartbeat_s)
+            for subs in self.subscribers.values():
+                for sub in subs:
+                    sub.push((HEARTBEAT, 0, HEARTBEAT_TEXT))
 
     async def _read(self, site_id: str, after: int) -> None:
         last = f"{after}-0"
@@ -126,7 +144,7 @@ class Fanout:
             text = encoded.get(sub.with_id)
             if text is None:
                 text = encoded[sub.with_id] = encode(event, sub.with_id)
-            if not sub.push((seq, event, text)) and not sub.overflowed:
+            if not sub.push((EVENT, seq, text)) and not sub.overflowed:
                 # Too slow: stop its sender (even mid-send); the socket gets closed.
                 sub.overflowed = True
                 if sub.sender is not None:

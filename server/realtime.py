@@ -1,9 +1,12 @@
 """The event websocket `/ws/sites/{site}/events` (spec section 3).
 
 A socket first gets a snapshot, or with `since` exactly the events it missed, then live
-events from the process's fan-out (fanout.py). Each socket runs two tasks: its handler,
-which reads what the client sends (to notice it leaving), and a sender that drains the
-socket's bounded buffer.
+events from the process's fan-out (fanout.py). Thousands of lobby screens, phones and
+consoles hold one open, so each costs as little as we can make it: the endpoint is a
+plain ASGI app (app.py routes to it ahead of Starlette's middleware), it runs one task
+per socket, which is that socket's sender, and it never waits on receive(): clients have
+nothing to say (the server answers pongs itself), and a client that left is noticed at
+the next send, at the latest the next heartbeat.
 """
 
 from __future__ import annotations
@@ -12,26 +15,31 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.routing import BaseRoute, WebSocketRoute
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.datastructures import Headers, QueryParams
+from starlette.requests import cookie_parser
+from starlette.types import Receive, Scope, Send
 
 from . import domain
 from .auth import STAFF, Authenticator, require
 from .config import Site
 from .errors import LoketError, NotFound
 from .estimate import estimate_wait_s
-from .fanout import Fanout, Subscriber, encode
+from .fanout import CATCH_UP, EVENT, Fanout, Subscriber, encode
 from .settings import Settings
 from .store import FAILURES, Store
 
 log = logging.getLogger("loket.realtime")
 
+PATH = re.compile(r"/ws/sites/([^/]+)/events")
+NORMAL_CLOSURE = 1000
 POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
 SITE_EVENTS = frozenset({"site.day_reset", "site.config_changed", "site.announcement"})
+GONE = (OSError, RuntimeError)  # what sending to a client that left raises
 
 
 @dataclass(frozen=True)
@@ -104,19 +112,76 @@ def _list(raw: str | None) -> frozenset[str]:
     return frozenset(v for v in (raw or "").split(",") if v)
 
 
-async def _open(
-    ws: WebSocket, store: Store, auth: Authenticator
-) -> tuple[Site, Filter, Subscriber, int | None]:
+@dataclass(frozen=True)
+class Services:
+    """What the endpoint uses, taken from the app's state after its lifespan started."""
+
+    store: Store
+    fanout: Fanout
+    auth: Authenticator
+    settings: Settings
+
+
+class Socket:
+    """The sending side of one websocket: plain ASGI messages."""
+
+    __slots__ = ("send",)
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+
+    async def text(self, text: str) -> None:
+        await self.send({"type": "websocket.send", "text": text})
+
+    async def close(self, code: int, reason: str = "") -> None:
+        with contextlib.suppress(*GONE, TimeoutError):
+            await asyncio.wait_for(
+                self.send({"type": "websocket.close", "code": code, "reason": reason[:120]}), 2
+            )
+
+
+async def events_endpoint(
+    services: Services, scope: Scope, receive: Receive, send: Send, site_id: str
+) -> None:
+    if (await receive())["type"] != "websocket.connect":
+        return
+    await send({"type": "websocket.accept"})
+    ws = Socket(send)
     try:
-        principal = await auth.from_request(
-            "GET", ws.headers, ws.cookies, ws.query_params.get("token")
+        site, flt, sub, since = await _open(services, scope, site_id)
+        last = await _start(ws, services.store, site, flt, sub, since)
+    except Refused as exc:
+        await ws.close(POLICY_VIOLATION, exc.reason)
+        return
+    except FAILURES:
+        await ws.close(TRY_AGAIN_LATER, "store unavailable; reconnect")
+        return
+    except GONE:
+        return
+    services.fanout.subscribe(sub, last)
+    sub.sender = asyncio.current_task()
+    try:
+        await _send(ws, services, flt, sub, last)
+    finally:
+        services.fanout.unsubscribe(sub)
+
+
+async def _open(
+    services: Services, scope: Scope, site_id: str
+) -> tuple[Site, Filter, Subscriber, int | None]:
+    headers = Headers(scope=scope)
+    q = QueryParams(scope.get("query_string", b""))
+    try:
+        principal = await services.auth.from_request(
+            "GET", headers, cookie_parser(headers.get("cookie", "")), q.get("token")
         )
-        site = await store.site(ws.path_params["site"])
+        site = await services.store.site(site_id)
         if site.require_display_token:
             require(principal, ("display", "kiosk", "officer", "supervisor"), site.id)
     except LoketError as exc:
+        if exc.status >= 500:
+            raise
         raise Refused(exc.message) from None
-    q = ws.query_params
     since: int | None = None
     if "since" in q:
         raw = q["since"]
@@ -135,52 +200,21 @@ async def _open(
     ticket = q.get("ticket")
     if ticket is not None:
         try:
-            await store.ticket(site, ticket)
+            await services.store.ticket(site, ticket)
         except NotFound:
             raise Refused("unknown ticket") from None
-    settings: Settings = ws.app.state.settings
     sub = Subscriber(
         site=site.id,
         with_id=principal is not None and principal.role in STAFF,
         wants=None if flt.empty else flt.event,
-        limit=settings.ws_queue_len,
+        limit=services.settings.ws_queue_len,
         ticket=ticket,
     )
     return site, flt, sub, since
 
 
-async def events_socket(ws: WebSocket) -> None:
-    store: Store = ws.app.state.store
-    fanout: Fanout = ws.app.state.fanout
-    await ws.accept()
-    try:
-        site, flt, sub, since = await _open(ws, store, ws.app.state.auth)
-        last = await _start(ws, store, site, flt, sub, since)
-    except Refused as exc:
-        await ws.close(POLICY_VIOLATION, exc.reason[:120])
-        return
-    except FAILURES:
-        with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect):
-            await ws.close(TRY_AGAIN_LATER, "store unavailable; reconnect")
-        return
-    except (WebSocketDisconnect, RuntimeError, OSError):
-        return
-    fanout.subscribe(sub, last)
-    sub.sender = asyncio.create_task(_send(ws, store, fanout, flt, sub, last))
-    try:
-        while (await ws.receive())["type"] != "websocket.disconnect":
-            pass  # clients have nothing to say; pings are answered by the server
-    except (WebSocketDisconnect, RuntimeError, OSError):
-        pass
-    finally:
-        fanout.unsubscribe(sub)
-        sub.sender.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await sub.sender
-
-
 async def _start(
-    ws: WebSocket, store: Store, site: Site, flt: Filter, sub: Subscriber, since: int | None
+    ws: Socket, store: Store, site: Site, flt: Filter, sub: Subscriber, since: int | None
 ) -> int:
     """Send the snapshot, or the missed events when the log still holds them all."""
     if since is not None:
@@ -188,12 +222,12 @@ async def _start(
         if complete:
             for event in events:
                 if flt.event(site, event):
-                    await ws.send_text(encode(event, sub.with_id))
+                    await ws.text(encode(event, sub.with_id))
             last = events[-1]["seq"] if events else since
-            await ws.send_text(json.dumps({"type": "ready", "last_seq": last}))
+            await ws.text(json.dumps({"type": "ready", "last_seq": last}))
             return int(last)
     state = flt.state(site, await store.state(site))
-    await ws.send_text(
+    await ws.text(
         json.dumps(
             {
                 "type": "snapshot",
@@ -207,42 +241,49 @@ async def _start(
     return int(state["seq"])
 
 
-async def _send(
-    ws: WebSocket, store: Store, fanout: Fanout, flt: Filter, sub: Subscriber, last: int
-) -> None:
-    """The socket's sender: drains its buffer; cancelled when it overflows or leaves."""
+async def _send(ws: Socket, services: Services, flt: Filter, sub: Subscriber, last: int) -> None:
+    """Drain the socket's buffer until the client leaves; the fan-out cancels this when
+    the buffer overflows."""
+    store = services.store
     try:
         await _position(ws, store, sub)
         while True:
-            seq, event, text = await sub.pop()
-            if seq <= last:
-                continue
-            if event is None:  # subscribed behind the reader: the log has the rest
+            kind, seq, text = await sub.pop()
+            if kind == EVENT:
+                if seq <= last:
+                    continue
+                await ws.text(text)
+                last = seq
+            elif kind == CATCH_UP:  # subscribed behind the reader: the log has the rest
                 site = await store.site(sub.site)
                 missed, _ = await store.events_after(sub.site, last, limit=seq - last)
                 for old in missed:
                     if flt.event(site, old):
-                        await ws.send_text(encode(old, sub.with_id))
-            else:
-                await ws.send_text(text)
-            last = seq
+                        await ws.text(encode(old, sub.with_id))
+                last = max(last, seq)
+            else:  # heartbeat
+                await ws.text(text)
+                continue
             if sub.ticket is not None:
                 await _position(ws, store, sub)
     except asyncio.CancelledError:
-        if sub.overflowed:  # cut off a slow client; it reconnects with since
-            fanout.unsubscribe(sub)
-            with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect, TimeoutError):
-                await asyncio.wait_for(ws.close(TRY_AGAIN_LATER, "too slow; resume with since"), 2)
-        raise
-    except (WebSocketDisconnect, RuntimeError, OSError):
+        if not sub.overflowed:
+            raise  # the server is stopping
+        # We cut off a slow client (it reconnects with since): not a cancellation of ours.
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
+        services.fanout.unsubscribe(sub)
+        await ws.close(TRY_AGAIN_LATER, "too slow; resume with since")
+    except GONE:
         return
     except FAILURES as exc:
         log.warning("websocket of %s: %s", sub.site, exc)
-        with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect, TimeoutError):
-            await asyncio.wait_for(ws.close(TRY_AGAIN_LATER, "store unavailable; reconnect"), 2)
+        await ws.close(TRY_AGAIN_LATER, "store unavailable; reconnect")
 
 
-async def _position(ws: WebSocket, store: Store, sub: Subscriber) -> None:
+async def _position(ws: Socket, store: Store, sub: Subscriber) -> None:
+    """For a visitor's phone: the ticket's position and wait, when either changed."""
     if sub.ticket is None:
         return
     site = await store.site(sub.site)
@@ -256,7 +297,7 @@ async def _position(ws: WebSocket, store: Store, sub: Subscriber) -> None:
     if key == sub.last_position:
         return
     sub.last_position = key
-    await ws.send_text(
+    await ws.text(
         json.dumps(
             {
                 "type": "ticket.position",
@@ -266,7 +307,3 @@ async def _position(ws: WebSocket, store: Store, sub: Subscriber) -> None:
             }
         )
     )
-
-
-def routes() -> list[BaseRoute]:
-    return [WebSocketRoute("/ws/sites/{site}/events", events_socket)]

@@ -24,7 +24,7 @@ class Settings:
     idempotency_ttl_s: int = 600
     event_log_len: int = 20_000
     ws_queue_len: int = 256  # events buffered per websocket before it is dropped
-    ws_ping_s: float = 20.0
+    ws_heartbeat_s: float = 15.0  # a heartbeat frame to every websocket this often
     login_rate_per_minute: int = 20  # per client address
 
     @classmethod

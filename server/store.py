@@ -201,11 +201,7 @@ class Store:
         if result.get("err") == "day_stale":
             await self.rollover(site, now=now)
             result = await self._eval(name, k, a)
-        err = result.get("err")
-        if err:
-            exc = ERRORS.get(err, Conflict)
-            raise exc(str(result.get("message", err)), code=err)
-        return result
+        return _checked(result)
 
     def _today(self, site: Site, now: datetime) -> str:
         return domain.service_day(now, site.timezone)
@@ -324,10 +320,19 @@ class Store:
         return ticket
 
     async def _on_ticket(
-        self, site: Site, ticket_id: str, run: Callable[[dict[str, Any]], Awaitable[Any]]
+        self,
+        site: Site,
+        ticket_id: str,
+        idem: Idem | None,
+        run: Callable[[dict[str, Any]], Awaitable[Any]],
     ) -> dict[str, Any]:
         """Run a script that needs the ticket's service (for its queue key). The script
-        answers "moved" if the ticket changed service meanwhile: read again and retry."""
+        answers "moved" if the ticket changed service meanwhile: read again and retry.
+        A repeated Idempotency-Key answers as the first time, before any of that."""
+        if idem is not None:
+            stored = await self.redis.get(keys.idempotency(site.id, idem.digest))
+            if stored is not None:
+                return dict(_checked(json.loads(stored))["ticket"])
         for _ in range(3):
             ticket = await self.ticket(site, ticket_id)
             try:
@@ -335,6 +340,13 @@ class Store:
             except Conflict as exc:
                 if exc.code == "moved":
                     continue
+                if idem is not None:  # a refusal decided here is the first answer too
+                    await self.redis.set(
+                        keys.idempotency(site.id, idem.digest),
+                        json.dumps({"err": exc.code, "message": exc.message}),
+                        px=idem.ttl_ms,
+                        nx=True,
+                    )
                 raise
             return dict(result["ticket"])
         raise Conflict("The ticket is changing; try again.", code="busy")
@@ -346,7 +358,7 @@ class Store:
                 "cancel", site, idem, [keys.queue(site.id, service)], [ticket_id, service]
             )
 
-        return await self._on_ticket(site, ticket_id, run)
+        return await self._on_ticket(site, ticket_id, idem, run)
 
     async def rate(
         self, site: Site, ticket_id: str, rating: dict[str, Any], *, idem: Idem | None
@@ -433,7 +445,7 @@ class Store:
                 now=now,
             )
 
-        return await self._on_ticket(site, ticket_id, run)
+        return await self._on_ticket(site, ticket_id, idem, run)
 
     async def recall(self, site: Site, counter_id: str, *, idem: Idem | None) -> dict[str, Any]:
         counter = _counter(site, counter_id)
@@ -480,14 +492,12 @@ class Store:
     ) -> dict[str, Any]:
         counter = _counter(site, counter_id)
         service = _service(site, service_id)
-        if not service.open:
-            raise Conflict(f"{service.name} is closed.", code="service_closed")
         result = await self._run(
             "transfer",
             site,
             idem,
             [keys.queue(site.id, service.id)],
-            [counter.id, counter.name, service.id, service.agency],
+            [counter.id, counter.name, service.id, service.agency, "1" if service.open else "0"],
         )
         return dict(result["ticket"])
 
@@ -503,9 +513,7 @@ class Store:
             [],
             [counter.id, counter.name, action, ",".join(sorted(allowed)), new_status, event],
         )
-        state = dict(result["counter"])
-        state["ticket"] = await self._held(site, state.get("ticket"))
-        return state
+        return dict(result["counter"])
 
     async def _held(self, site: Site, ticket_id: str | None) -> dict[str, Any] | None:
         if not ticket_id:
@@ -688,6 +696,14 @@ class Store:
 
     async def user(self, username: str) -> dict[str, Any] | None:
         return await self.get_json(keys.user(username))
+
+
+def _checked(result: dict[str, Any]) -> dict[str, Any]:
+    """A script's answer, or its refusal raised as the domain exception."""
+    err = result.get("err")
+    if err:
+        raise ERRORS.get(err, Conflict)(str(result.get("message", err)), code=err)
+    return result
 
 
 def _service(site: Site, service_id: object) -> Any:

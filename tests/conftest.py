@@ -126,6 +126,7 @@ class LiveServer:
             log_level="warning",
             ws_per_message_deflate=False,
             lifespan="on",
+            timeout_graceful_shutdown=1,
         )
         self.server = uvicorn.Server(cfg)
         self.thread = threading.Thread(target=self._run, daemon=True)

@@ -104,6 +104,8 @@ def cluster(tmp_path: Path) -> Iterator[int]:
             str(tmp_path),
             "--cluster-enabled",
             "yes",
+            "--cluster-port",  # the default, port + 10000, may lie past 65535
+            str(free_port()),
             "--cluster-config-file",
             str(tmp_path / "nodes.conf"),
         ],

@@ -122,6 +122,7 @@ local function call_ticket(t, c, counter, k_stats, k_recent, actor)
   t.status = 'called'
   t.called_at = NOW
   t.started_at = NULL
+  t.finished_at = NULL -- a latecomer's no-show time no longer holds
   t.counter = counter
   t._called_ms = NOW_MS
   t._started_ms = nil

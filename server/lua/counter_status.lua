@@ -17,4 +17,6 @@ c.status = ARGV[11]
 put_counter(ARGV[7], c)
 local ref = {id = ARGV[7], name = ARGV[8], status = c.status}
 emit(ARGV[12], NULL, ref, {})
-return answer({ok = true, counter = {id = ARGV[7], name = ARGV[8], status = c.status, ticket = c.ticket}})
+local held = NULL
+if not is_null(c.ticket) then held = get_ticket(c.ticket) end
+return answer({ok = true, counter = {id = ARGV[7], name = ARGV[8], status = c.status, ticket = held}})

@@ -2,6 +2,7 @@
 -- called/serving -> waiting, transfers + 1, counter null (event ticket.transferred).
 -- KEYS[7] queue(target service)
 -- ARGV[7] counter id  ARGV[8] counter name  ARGV[9] target service  ARGV[10] its agency
+-- ARGV[11] target service open "1"/"0"
 local early = prelude(true)
 if early then return early end
 local counter, c, t = held_ticket()
@@ -9,6 +10,7 @@ if not counter then return c end
 if t.status ~= 'called' and t.status ~= 'serving' then
   return fail('illegal_transition', 'Only a called or serving ticket can be transferred.')
 end
+if ARGV[11] ~= '1' then return fail('service_closed', 'That service is closed.') end
 if t.service == ARGV[9] then return fail('same_service', 'The ticket is already in that service.') end
 t.status = 'waiting'
 t.service = ARGV[9]

@@ -4,6 +4,10 @@
 // resumes with ?since=<last seq>, so the server replays exactly what was missed.
 // Events at or below the last seen seq are dropped: nothing is shown or announced twice.
 // On an unfiltered stream a gap in seq is a fault: reconnect and replay from the last seq.
+// The server sends a heartbeat every 15 s; a line silent for 45 s is dead (a NAT or Wi-Fi
+// drop the browser did not notice): reconnect.
+
+const SILENCE_MS = 45000;
 
 export class EventStream {
   constructor({ site, filters = {}, ticket = null, token = null, onSnapshot, onEvent, onMessage, onStatus }) {
@@ -20,7 +24,18 @@ export class EventStream {
     this.attempt = 0;
     this.stopped = false;
     this.timer = null;
+    this.watchdog = null;
     this.online = false;
+  }
+
+  listen(socket) {
+    clearTimeout(this.watchdog);
+    // A dead line may take minutes to report its close: give up on it now.
+    this.watchdog = setTimeout(() => {
+      socket.onclose = null;
+      socket.close(4001, "silent");
+      this.closed(socket, 4001, "silent");
+    }, SILENCE_MS);
   }
 
   get filtered() {
@@ -47,6 +62,7 @@ export class EventStream {
   stop() {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.watchdog);
     if (this.socket) this.socket.close();
   }
 
@@ -60,8 +76,12 @@ export class EventStream {
     clearTimeout(this.timer);
     const socket = new WebSocket(this.url());
     this.socket = socket;
-    socket.onopen = () => this.setStatus(true);
+    socket.onopen = () => {
+      this.setStatus(true);
+      this.listen(socket);
+    };
     socket.onmessage = (message) => {
+      this.listen(socket);
       let data;
       try {
         data = JSON.parse(message.data);
@@ -70,18 +90,21 @@ export class EventStream {
       }
       this.handle(socket, data);
     };
-    socket.onclose = (event) => {
-      if (this.socket !== socket) return;
-      this.socket = null;
-      this.setStatus(false, event.reason || "");
-      if (this.stopped) return;
-      // 1008: the server refused us (unknown site, bad credential). Keep trying slowly:
-      // a TV must come back by itself once the configuration is fixed.
-      const base = event.code === 1008 ? 15000 : 500 * 2 ** Math.min(this.attempt, 5);
-      this.attempt += 1;
-      const delay = Math.min(15000, base) * (0.75 + Math.random() * 0.5);
-      this.timer = setTimeout(() => this.connect(), delay);
-    };
+    socket.onclose = (event) => this.closed(socket, event.code, event.reason || "");
+  }
+
+  closed(socket, code, reason) {
+    if (this.socket !== socket) return;
+    clearTimeout(this.watchdog);
+    this.socket = null;
+    this.setStatus(false, reason);
+    if (this.stopped) return;
+    // 1008: the server refused us (unknown site, bad credential). Keep trying slowly:
+    // a TV must come back by itself once the configuration is fixed.
+    const base = code === 1008 ? 15000 : 500 * 2 ** Math.min(this.attempt, 5);
+    this.attempt += 1;
+    const delay = Math.min(15000, base) * (0.75 + Math.random() * 0.5);
+    this.timer = setTimeout(() => this.connect(), delay);
   }
 
   handle(socket, data) {
@@ -92,6 +115,7 @@ export class EventStream {
       this.onSnapshot(data.state, data.seq);
       return;
     }
+    if (data.type === "heartbeat") return;
     if (data.seq === undefined || data.seq === null) {
       this.attempt = 0;
       this.setStatus(true);
