@@ -106,9 +106,7 @@ class Loket(Starlette):
         if scope["type"] == "websocket":
             match = realtime.PATH.fullmatch(scope["path"])
             if match is not None:
-                await realtime.events_endpoint(
-                    self.state.realtime, scope, receive, send, match[1]
-                )
+                await realtime.events_endpoint(self.state.realtime, scope, receive, send, match[1])
                 return
         await super().__call__(scope, receive, send)
 

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,12 +23,15 @@ from .store import FAILURES, Store
 
 log = logging.getLogger("loket.fanout")
 
-# What a socket's buffer holds: (kind, seq, text).
+# What a socket's buffer holds: (kind, seq, ASGI message). The message is built once
+# per event (and audience) and shared by every socket that gets it.
 EVENT = 0  # an encoded event to send
 CATCH_UP = 1  # the socket is behind the reader: send the log's events up to seq
 HEARTBEAT = 2  # a keep-alive frame; a send that fails tells us the client left
-Item = tuple[int, int, str]
-HEARTBEAT_TEXT = '{"type":"heartbeat"}'
+Message = dict[str, Any]
+Item = tuple[int, int, Message]
+HEARTBEAT_MESSAGE: Message = {"type": "websocket.send", "text": '{"type":"heartbeat"}'}
+NO_MESSAGE: Message = {}
 
 
 @dataclass(eq=False, slots=True)
@@ -39,7 +41,7 @@ class Subscriber:
     wants: Callable[[Site, dict[str, Any]], bool] | None  # None: every event
     limit: int
     ticket: str | None = None
-    pending: deque[Item] = field(default_factory=deque)  # `limit` items at most
+    pending: list[Item] = field(default_factory=list)  # `limit` items at most
     wakeup: asyncio.Future[None] | None = None
     overflowed: bool = False
     sender: asyncio.Task[None] | None = None
@@ -55,11 +57,13 @@ class Subscriber:
             wakeup.set_result(None)
         return True
 
-    async def pop(self) -> Item:
+    async def take(self) -> list[Item]:
+        """Everything buffered, once there is something."""
         while not self.pending:
             self.wakeup = asyncio.get_running_loop().create_future()
             await self.wakeup
-        return self.pending.popleft()
+        items, self.pending = self.pending, []
+        return items
 
 
 def encode(event: dict[str, Any], with_id: bool) -> str:
@@ -87,7 +91,7 @@ class Fanout:
             self.position[sub.site] = start
             self.readers[sub.site] = asyncio.create_task(self._read(sub.site, start))
         if self.position[sub.site] > last:
-            sub.push((CATCH_UP, self.position[sub.site], ""))
+            sub.push((CATCH_UP, self.position[sub.site], NO_MESSAGE))
         if self.beat is None or self.beat.done():
             self.beat = asyncio.create_task(self._heartbeat())
 
@@ -109,7 +113,7 @@ class Fanout:
             await asyncio.sleep(self.heartbeat_s)
             for subs in self.subscribers.values():
                 for sub in subs:
-                    sub.push((HEARTBEAT, 0, HEARTBEAT_TEXT))
+                    sub.push((HEARTBEAT, 0, HEARTBEAT_MESSAGE))
 
     async def _read(self, site_id: str, after: int) -> None:
         last = f"{after}-0"
@@ -136,15 +140,16 @@ class Fanout:
                 self._deliver(site, event)
 
     def _deliver(self, site: Site, event: dict[str, Any]) -> None:
-        encoded: dict[bool, str] = {}
+        messages: dict[bool, Message] = {}
         seq = event["seq"]
         for sub in self.subscribers.get(site.id, ()):
             if sub.wants is not None and not sub.wants(site, event):
                 continue
-            text = encoded.get(sub.with_id)
-            if text is None:
-                text = encoded[sub.with_id] = encode(event, sub.with_id)
-            if not sub.push((EVENT, seq, text)) and not sub.overflowed:
+            message = messages.get(sub.with_id)
+            if message is None:
+                text = encode(event, sub.with_id)
+                message = messages[sub.with_id] = {"type": "websocket.send", "text": text}
+            if not sub.push((EVENT, seq, message)) and not sub.overflowed:
                 # Too slow: stop its sender (even mid-send); the socket gets closed.
                 sub.overflowed = True
                 if sub.sender is not None:

@@ -28,7 +28,7 @@ from .auth import STAFF, Authenticator, require
 from .config import Site
 from .errors import LoketError, NotFound
 from .estimate import estimate_wait_s
-from .fanout import CATCH_UP, EVENT, Fanout, Subscriber, encode
+from .fanout import EVENT, HEARTBEAT, Fanout, Subscriber, encode
 from .settings import Settings
 from .store import FAILURES, Store
 
@@ -248,23 +248,23 @@ async def _send(ws: Socket, services: Services, flt: Filter, sub: Subscriber, la
     try:
         await _position(ws, store, sub)
         while True:
-            kind, seq, text = await sub.pop()
-            if kind == EVENT:
-                if seq <= last:
+            moved = False
+            for kind, seq, message in await sub.take():
+                if kind == HEARTBEAT:
+                    await ws.send(message)
+                elif seq <= last:
                     continue
-                await ws.text(text)
-                last = seq
-            elif kind == CATCH_UP:  # subscribed behind the reader: the log has the rest
-                site = await store.site(sub.site)
-                missed, _ = await store.events_after(sub.site, last, limit=seq - last)
-                for old in missed:
-                    if flt.event(site, old):
-                        await ws.text(encode(old, sub.with_id))
-                last = max(last, seq)
-            else:  # heartbeat
-                await ws.text(text)
-                continue
-            if sub.ticket is not None:
+                elif kind == EVENT:
+                    await ws.send(message)
+                    last, moved = seq, True
+                else:  # CATCH_UP: subscribed behind the reader, the log has the rest
+                    site = await store.site(sub.site)
+                    missed, _ = await store.events_after(sub.site, last, limit=seq - last)
+                    for old in missed:
+                        if flt.event(site, old):
+                            await ws.text(encode(old, sub.with_id))
+                    last, moved = seq, True
+            if moved and sub.ticket is not None:
                 await _position(ws, store, sub)
     except asyncio.CancelledError:
         if not sub.overflowed:
