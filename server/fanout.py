@@ -32,6 +32,7 @@ Message = dict[str, Any]
 Item = tuple[int, int, Message]
 HEARTBEAT_MESSAGE: Message = {"type": "websocket.send", "text": '{"type":"heartbeat"}'}
 NO_MESSAGE: Message = {}
+HEARTBEAT_SLICES = 15
 
 
 @dataclass(eq=False, slots=True)
@@ -44,6 +45,8 @@ class Subscriber:
     pending: list[Item] = field(default_factory=list)  # `limit` items at most
     wakeup: asyncio.Future[None] | None = None
     overflowed: bool = False
+    quiet: bool = True  # nothing sent since the last heartbeat round
+    slot: int = 0  # which slice of the heartbeat interval is this socket's
     sender: asyncio.Task[None] | None = None
     last_position: tuple[Any, ...] | None = None
 
@@ -80,10 +83,13 @@ class Fanout:
         self.readers: dict[str, asyncio.Task[None]] = {}
         self.position: dict[str, int] = {}  # seq of the last event each reader delivered
         self.beat: asyncio.Task[None] | None = None
+        self.joined = 0
 
     def subscribe(self, sub: Subscriber, last: int) -> None:
         """Deliver events after `last` (the seq the socket's snapshot or replay ends at)."""
         self.subscribers.setdefault(sub.site, set()).add(sub)
+        self.joined += 1
+        sub.slot = self.joined % HEARTBEAT_SLICES
         reader = self.readers.get(sub.site)
         if reader is None or reader.done():
             # A restarted reader resumes where the old one stopped, for the sockets it had.
@@ -107,13 +113,21 @@ class Fanout:
                 await task
 
     async def _heartbeat(self) -> None:
-        """Every few seconds a tiny frame to every socket: clients know the line is alive
-        (they reconnect when it goes quiet), and we find the ones that left."""
+        """Every few seconds a tiny frame to each socket that got nothing else: clients
+        know the line is alive (they reconnect when it goes quiet), and we find the ones
+        that left. Spread over the interval in slices, so that thousands of sockets never
+        take their heartbeat at the same moment as a call."""
+        tick = 0
         while True:
-            await asyncio.sleep(self.heartbeat_s)
+            await asyncio.sleep(self.heartbeat_s / HEARTBEAT_SLICES)
+            tick = (tick + 1) % HEARTBEAT_SLICES
             for subs in self.subscribers.values():
                 for sub in subs:
-                    sub.push((HEARTBEAT, 0, HEARTBEAT_MESSAGE))
+                    if sub.slot != tick:
+                        continue
+                    if sub.quiet:
+                        sub.push((HEARTBEAT, 0, HEARTBEAT_MESSAGE))
+                    sub.quiet = True
 
     async def _read(self, site_id: str, after: int) -> None:
         last = f"{after}-0"
@@ -149,6 +163,7 @@ class Fanout:
             if message is None:
                 text = encode(event, sub.with_id)
                 message = messages[sub.with_id] = {"type": "websocket.send", "text": text}
+            sub.quiet = False
             if not sub.push((EVENT, seq, message)) and not sub.overflowed:
                 # Too slow: stop its sender (even mid-send); the socket gets closed.
                 sub.overflowed = True

@@ -109,13 +109,16 @@ def free_port() -> int:
 class LiveServer:
     """Loket on a free loopback port, in a thread with its own event loop."""
 
-    def __init__(self, redis_url: str, port: int | None = None) -> None:
+    def __init__(self, redis_url: str, port: int | None = None, **settings: Any) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.admin_token = ADMIN_TOKEN
         # every test logs in from 127.0.0.1: lift the per-address login limit
         self.settings = Settings(
-            redis_url=redis_url, admin_token=ADMIN_TOKEN, login_rate_per_minute=10_000
+            redis_url=redis_url,
+            admin_token=ADMIN_TOKEN,
+            login_rate_per_minute=10_000,
+            **settings,
         )
         self.app = create_app(self.settings)
         self.loop = asyncio.new_event_loop()

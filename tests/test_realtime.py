@@ -235,3 +235,15 @@ async def test_a_stalled_client_is_closed_and_delays_no_one(server: LiveServer) 
             assert len(fanout.subscribers[site]) == 1
     finally:
         stalled.close()
+
+
+async def test_idle_sockets_get_heartbeats(redis_url: str) -> None:
+    live = LiveServer(redis_url, ws_heartbeat_s=0.3)
+    live.start()
+    try:
+        site = live.new_site()
+        async with websockets.connect(ws_url(live, site)) as ws:
+            assert (await recv(ws))["type"] == "snapshot"
+            assert await recv(ws, timeout=3) == {"type": "heartbeat"}
+    finally:
+        live.stop()
