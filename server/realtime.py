@@ -40,13 +40,14 @@ POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
 SITE_EVENTS = frozenset({"site.day_reset", "site.config_changed", "site.announcement"})
 GONE = (OSError, RuntimeError)  # what sending to a client that left raises
+NONE: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
 class Filter:
-    agencies: frozenset[str] = frozenset()
-    counters: frozenset[str] = frozenset()
-    zones: frozenset[str] = frozenset()
+    agencies: frozenset[str] = NONE
+    counters: frozenset[str] = NONE
+    zones: frozenset[str] = NONE
 
     @property
     def empty(self) -> bool:
@@ -109,7 +110,8 @@ class Refused(Exception):
 
 
 def _list(raw: str | None) -> frozenset[str]:
-    return frozenset(v for v in (raw or "").split(",") if v)
+    values = frozenset(v for v in (raw or "").split(",") if v)
+    return values or NONE  # one shared empty set, not one per socket
 
 
 @dataclass(frozen=True)
