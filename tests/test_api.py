@@ -282,3 +282,30 @@ async def test_rating_once_after_done(server: LiveServer, api: httpx.AsyncClient
         error(await visitor.post(rating, json={"score": 1}), 409, "already_rated")
         error(await visitor.post(f"/api/v1/sites/{site}/events?since=abc"), 405)
         error(await visitor.get(f"/api/v1/sites/{site}/events?since=abc"), 400)
+
+
+def test_openapi_describes_every_api_route(server: LiveServer) -> None:
+    """The document lists exactly the routes the server serves under /api/v1."""
+    from starlette.routing import Route
+
+    from server.openapi import document
+
+    served = set()
+    for route in server.app.routes:
+        if isinstance(route, Route) and route.path.startswith("/api/v1"):
+            for method in route.methods or ():
+                if method != "HEAD":
+                    served.add((route.path, method.lower()))
+    doc = document()
+    described = {(path, m) for path, item in doc["paths"].items() for m in item}
+    generic = {(p, "post") for p, m in served if p.endswith("{action}")}
+    actions = {
+        (p, m)
+        for p, m in described
+        if p.startswith("/api/v1/sites/{site}/counters/{counter}/")
+        and p.rsplit("/", 1)[1] not in ("waiting",)
+    }
+    assert served - generic == described - actions
+    from server.api import COUNTER_ACTIONS
+
+    assert {path.rsplit("/", 1)[1] for path, _ in actions} == set(COUNTER_ACTIONS)

@@ -247,3 +247,34 @@ async def test_idle_sockets_get_heartbeats(redis_url: str) -> None:
             assert await recv(ws, timeout=3) == {"type": "heartbeat"}
     finally:
         live.stop()
+
+
+async def test_displays_ride_out_a_store_restart(tmp_path: Path) -> None:
+    """The store goes down and comes back (append-only file kept): open sockets stay,
+    and the events made after its return reach them, in order, none lost."""
+    from server.embedded_redis import EmbeddedRedis
+
+    valkey = EmbeddedRedis(tmp_path / "store")
+    live = LiveServer(valkey.start())
+    live.start()
+    try:
+        site = live.new_site()
+        async with (
+            httpx.AsyncClient(base_url=live.url) as c,
+            websockets.connect(ws_url(live, site)) as ws,
+        ):
+            start = (await recv(ws))["seq"]
+            await issue(c, site)
+            assert (await recv(ws))["seq"] == start + 1
+            valkey.stop()
+            r = await c.post(
+                f"/api/v1/sites/{site}/tickets", json={"service": "ktp-el"}, headers=ADMIN
+            )
+            assert r.status_code == 503 and r.json()["error"]["code"] == "storage_unavailable"
+            valkey.start()
+            t = await issue(c, site)  # the pool reconnects by itself
+            event = await recv(ws, timeout=15)
+            assert event["seq"] == start + 2 and event["ticket"]["number"] == t["number"]
+    finally:
+        live.stop()
+        valkey.stop()
