@@ -556,6 +556,7 @@ class Store:
     ) -> list[dict[str, Any]]:
         """Waiting tickets of a counter's services in the order `next` would call them."""
         counter = _counter(site, counter_id)
+        await self.rollover(site)
         pipe = self.redis.pipeline(transaction=False)
         for s in counter.services:
             pipe.zrange(keys.queue(site.id, s), 0, limit - 1, withscores=True)
@@ -577,6 +578,7 @@ class Store:
     async def state(self, site: Site) -> dict[str, Any]:
         """The snapshot of spec section 2 (`/state`), with the seq it matches."""
         now = self.clock()
+        await self.rollover(site, now=now)  # after midnight, show the new day at once
         k, a = self._common(site, None, now)
         services = [s.id for s in site.services]
         k.extend([keys.recent(site.id), keys.issued(site.id, self._today(site, now))])

@@ -10,6 +10,7 @@ one `ticket.finished` per ticket and no gap in `seq`.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 from collections import Counter
 from typing import Any
@@ -34,8 +35,12 @@ def race_site(rng: random.Random) -> Site:
     for i in range(COUNTERS):
         served = rng.sample(SERVICES, rng.choice((2, 3)))
         counters.append(
-            {"id": f"loket-{i + 1}", "name": f"Loket {i + 1}", "agency": "dukcapil",
-             "services": served}
+            {
+                "id": f"loket-{i + 1}",
+                "name": f"Loket {i + 1}",
+                "agency": "dukcapil",
+                "services": served,
+            }
         )
     doc = {
         "site": {"id": "race", "name": "MPP Balapan"},
@@ -61,7 +66,7 @@ async def worker(
         await client.ping()  # connected before the start signal
         await go.wait()
         got = []
-        while (ticket := await store.next(site, counter_id, actor=counter_id, idem=None)):
+        while ticket := await store.next(site, counter_id, actor=counter_id, idem=None):
             assert ticket["counter"]["id"] == counter_id
             got.append(ticket)
         return got
@@ -90,9 +95,7 @@ async def test_twenty_counters_race_over_500_tickets(
     before = await store.last_seq(site.id)
 
     go = asyncio.Event()
-    tasks = [
-        asyncio.ensure_future(worker(redis_url, site, c.id, clock, go)) for c in site.counters
-    ]
+    tasks = [asyncio.ensure_future(worker(redis_url, site, c.id, clock, go)) for c in site.counters]
     await asyncio.sleep(0.05)  # let every worker connect
     go.set()
     results = await asyncio.wait_for(asyncio.gather(*tasks), timeout=60)
@@ -115,7 +118,9 @@ async def test_twenty_counters_race_over_500_tickets(
     events, complete = await store.events_after(site.id, before)
     assert complete
     calls = [e for e in events if e["type"] == "ticket.called"]
-    switches = sum(1 for a, b in zip(calls, calls[1:]) if a["counter"]["id"] != b["counter"]["id"])
+    switches = sum(
+        1 for a, b in itertools.pairwise(calls) if a["counter"]["id"] != b["counter"]["id"]
+    )
     assert switches > COUNTERS
 
     # at each call, the ticket was the best one waiting among the counter's services
