@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -90,6 +90,11 @@ async def on_redis_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def on_client_gone(request: Request, exc: Exception) -> Response:
+    """The client left mid-request: nobody reads this answer, and it is no fault."""
+    return Response(status_code=400)
+
+
 async def on_crash(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error", exc_info=exc)
     return JSONResponse(
@@ -154,6 +159,7 @@ def create_app(settings: Settings) -> Starlette:
         exception_handlers={
             LoketError: on_loket_error,
             HTTPException: on_http_error,
+            ClientDisconnect: on_client_gone,
             **dict.fromkeys(STORE_ERRORS, on_redis_error),
             Exception: on_crash,
         },
