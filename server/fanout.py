@@ -65,7 +65,8 @@ class Subscriber:
         while not self.pending:
             self.wakeup = asyncio.get_running_loop().create_future()
             await self.wakeup
-        items, self.pending = self.pending, []
+        items = self.pending.copy()  # short-lived; the buffer itself lives on
+        self.pending.clear()
         return items
 
 

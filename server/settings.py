@@ -26,6 +26,8 @@ class Settings:
     ws_queue_len: int = 256  # events buffered per websocket before it is dropped
     ws_heartbeat_s: float = 15.0  # a heartbeat frame to every websocket this often
     login_rate_per_minute: int = 20  # per client address
+    # the garbage collector's thresholds for this process (None: Python's defaults)
+    gc_threshold: tuple[int, int, int] | None = (20_000, 50, 20)
 
     @classmethod
     def from_env(cls) -> Settings:
