@@ -33,6 +33,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -229,10 +230,20 @@ class Bench:
             self.embedded.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def spawn_server(self, mode: str, profile: str | None = None) -> tuple[subprocess.Popen[bytes], int]:
+    def spawn_server(
+        self, mode: str, profile: str | None = None
+    ) -> tuple[subprocess.Popen[bytes], int]:
         port = free_port()
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--serve", mode,
-               "--redis-url", self.url, "--port", str(port)]
+        cmd = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--serve",
+            mode,
+            "--redis-url",
+            self.url,
+            "--port",
+            str(port),
+        ]
         if profile:
             cmd += ["--profile-out", profile]
         env = {**os.environ, "LOKET_ADMIN_TOKEN": ADMIN_TOKEN}
@@ -290,8 +301,10 @@ class Bench:
         from server import auth
 
         async def make(store: Any) -> list[str]:
-            return [await auth.create_token(store, "officer", site.id, f"bench {c.id}", [c.id])
-                    for c in site.counters]
+            return [
+                await auth.create_token(store, "officer", site.id, f"bench {c.id}", [c.id])
+                for c in site.counters
+            ]
 
         return list(asyncio.run(self._with_store(make)))
 
@@ -309,8 +322,11 @@ class Bench:
             return
         from server import keys
 
-        service = site.service_by_id[SERVICE] if hasattr(site, "service_by_id") else \
-            next(s for s in site.services if s.id == SERVICE)
+        service = (
+            site.service_by_id[SERVICE]
+            if hasattr(site, "service_by_id")
+            else next(s for s in site.services if s.id == SERVICE)
+        )
 
         async def run(store: Any) -> None:
             script = store._scripts["issue"]
@@ -322,11 +338,22 @@ class Bench:
                     now = store.clock()
                     today = store._today(site, now)
                     k, a = store._common(site, None, now)
-                    k += [keys.numbers(site.id, today), keys.issued(site.id, today),
-                          keys.queue(site.id, service.id), keys.day_tickets(site.id, today),
-                          keys.stats(site.id, today)]
-                    a += [secrets.token_urlsafe(16), service.id, service.agency, service.prefix,
-                          "0", "", "1"]
+                    k += [
+                        keys.numbers(site.id, today),
+                        keys.issued(site.id, today),
+                        keys.queue(site.id, service.id),
+                        keys.day_tickets(site.id, today),
+                        keys.stats(site.id, today),
+                    ]
+                    a += [
+                        secrets.token_urlsafe(16),
+                        service.id,
+                        service.agency,
+                        service.prefix,
+                        "0",
+                        "",
+                        "1",
+                    ]
                     await script(keys=k, args=a, client=pipe)
                 for raw in await pipe.execute():
                     r = json.loads(raw)
@@ -350,15 +377,35 @@ class Bench:
         want = self.args.tickets or int(rate_guess * secs * 2) + 2000
         self.issue(site, want - self.waiting(site))
 
-    def run_wrk(self, port: int, site: Any, tokens: list[str], secs: float, phase: str) -> dict[str, Any]:
+    def run_wrk(
+        self, port: int, site: Any, tokens: list[str], secs: float, phase: str
+    ) -> dict[str, Any]:
         paths = [f"/api/v1/sites/{site.id}/counters/{c.id}/next" for c in site.counters]
         script = self.tmp / f"next-{site.id}.lua"
-        script.write_text(WRK_LUA % {
-            "paths": ", ".join(json.dumps(p) for p in paths),
-            "tokens": ", ".join(json.dumps(t) for t in tokens),
-        })
-        cmd = [WRK, "-t", "2", "-c", str(N_COUNTERS), "-d", f"{max(1, round(secs))}s", "--timeout", "5s",
-               "--latency", "-s", str(script), f"http://127.0.0.1:{port}", "--", phase]
+        script.write_text(
+            WRK_LUA
+            % {
+                "paths": ", ".join(json.dumps(p) for p in paths),
+                "tokens": ", ".join(json.dumps(t) for t in tokens),
+            }
+        )
+        cmd = [
+            WRK,
+            "-t",
+            "2",
+            "-c",
+            str(N_COUNTERS),
+            "-d",
+            f"{max(1, round(secs))}s",
+            "--timeout",
+            "5s",
+            "--latency",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}",
+            "--",
+            phase,
+        ]
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=secs + 60)
         if out.stderr.strip():
             print(out.stderr.strip(), file=sys.stderr)
@@ -367,8 +414,14 @@ class Bench:
             raise RuntimeError(f"wrk gave no result:\n{out.stdout}\n{out.stderr}")
         r = json.loads(line[6:])
         ops = r["requests"] / (r["duration_us"] / 1e6)
-        return {"ops": ops, "p50": r["p50_us"] / 1000, "p99": r["p99_us"] / 1000,
-                "n": r["requests"], "nulls": r["nulls"], "bad": r["bad"] + r["sockerr"]}
+        return {
+            "ops": ops,
+            "p50": r["p50_us"] / 1000,
+            "p99": r["p99_us"] / 1000,
+            "n": r["requests"],
+            "nulls": r["nulls"],
+            "bad": r["bad"] + r["sockerr"],
+        }
 
     def measure_http(self, mode: str, rate_guess: float) -> dict[str, Any]:
         site = self.new_site()
@@ -421,9 +474,14 @@ class Bench:
             await asyncio.gather(*(worker(c.id) for c in site.counters))
             elapsed = time.perf_counter() - t0
             lat.sort()
-            return {"ops": counts["n"] / elapsed, "n": counts["n"], "nulls": counts["nulls"],
-                    "p50": percentile(lat, 50) * 1000, "p99": percentile(lat, 99) * 1000,
-                    "bad": 0}
+            return {
+                "ops": counts["n"] / elapsed,
+                "n": counts["n"],
+                "nulls": counts["nulls"],
+                "p50": percentile(lat, 50) * 1000,
+                "p99": percentile(lat, 99) * 1000,
+                "bad": 0,
+            }
 
         def run_phase(secs: float, record: bool) -> dict[str, Any]:
             async def go(store: Any) -> dict[str, Any]:
@@ -452,13 +510,29 @@ def _run_loop(coro: Any) -> Any:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--seconds", type=float, default=10.0, help="measurement length per bench")
     p.add_argument("--warmup", type=float, default=2.0, help="warm-up length per bench")
-    p.add_argument("--tickets", type=int, default=0,
-                   help="waiting tickets to hold before each phase (default: from the rate)")
-    p.add_argument("--profile", action="store_true",
-                   help="run the Loket server (L) under cProfile and print the top entries")
+    p.add_argument(
+        "--tickets",
+        type=int,
+        default=0,
+        help="waiting tickets to hold before each phase (default: from the rate)",
+    )
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="measure b, a and L this many times, alternating a and L, and report "
+        "medians: on 2 cores one run alone swings by +-20%%",
+    )
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="run the Loket server (L) under cProfile and print the top entries",
+    )
     p.add_argument("--serve", choices=("loket", "bare"), help=argparse.SUPPRESS)
     p.add_argument("--redis-url", help=argparse.SUPPRESS)
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -476,36 +550,73 @@ def main() -> int:
     try:
         bench.start_store()
         version = bench.valkey_version()
-        print(f"Valkey {version} (embedded, unix socket) | cores: {os.cpu_count()} | "
-              f"python {sys.version.split()[0]} | wrk -t2 -c{N_COUNTERS} | "
-              f"{args.seconds:g}s runs after {args.warmup:g}s warm-up", flush=True)
-        print("measuring (b) direct redis.asyncio ...", flush=True)
-        b = bench.measure_direct(30_000)
-        print("measuring (a) bare Starlette + uvicorn ...", flush=True)
-        a = bench.measure_http("bare", b["ops"])
-        print("measuring (L) Loket API + uvicorn ...", flush=True)
-        L = bench.measure_http("loket", b["ops"])
+        print(
+            f"Valkey {version} (embedded, unix socket) | cores: {os.cpu_count()} | "
+            f"python {sys.version.split()[0]} | wrk -t2 -c{N_COUNTERS} | "
+            f"{args.seconds:g}s runs after {args.warmup:g}s warm-up",
+            flush=True,
+        )
+        runs: dict[str, list[dict[str, Any]]] = {"L": [], "a": [], "b": []}
+        for n in range(args.rounds):
+            print(f"round {n + 1}/{args.rounds}: (b) direct redis.asyncio ...", flush=True)
+            runs["b"].append(bench.measure_direct(30_000))
+            guess = runs["b"][-1]["ops"]
+            order = ("bare", "loket") if n % 2 == 0 else ("loket", "bare")
+            for mode in order:
+                print(
+                    f"round {n + 1}/{args.rounds}: ({'a' if mode == 'bare' else 'L'}) "
+                    f"{mode} HTTP ...",
+                    flush=True,
+                )
+                runs["a" if mode == "bare" else "L"].append(bench.measure_http(mode, guess))
+            r = runs
+            print(
+                f"  round {n + 1}: L {r['L'][-1]['ops']:.0f}  a {r['a'][-1]['ops']:.0f}  "
+                f"b {r['b'][-1]['ops']:.0f} ops/s  L/a {r['L'][-1]['ops'] / r['a'][-1]['ops']:.2f}"
+                f"  L/b {r['L'][-1]['ops'] / r['b'][-1]['ops']:.2f}",
+                flush=True,
+            )
     finally:
         bench.stop_all()
 
-    rows = [("L  Loket HTTP API (auth+idem)", L), ("a  bare Starlette + Store.next", a),
-            ("b  redis.asyncio, 20 coroutines", b)]
+    def median_run(items: list[dict[str, Any]]) -> dict[str, Any]:
+        return sorted(items, key=lambda r: r["ops"])[len(items) // 2]
+
+    L, a, b = (median_run(runs[k]) for k in ("L", "a", "b"))
+    print(f"\nmedian of {args.rounds} rounds:")
+
+    rows = [
+        ("L  Loket HTTP API (auth+idem)", L),
+        ("a  bare Starlette + Store.next", a),
+        ("b  redis.asyncio, 20 coroutines", b),
+    ]
     print()
-    print(f"{'bench':34} {'ops/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'calls':>8} {'nulls':>6} "
-          f"{'errors':>6} {'left':>7}")
+    print(
+        f"{'bench':34} {'ops/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'calls':>8} {'nulls':>6} "
+        f"{'errors':>6} {'left':>7}"
+    )
     for name, r in rows:
-        print(f"{name:34} {r['ops']:9.0f} {r['p50']:8.2f} {r['p99']:8.2f} {r['n']:8d} "
-              f"{r['nulls']:6d} {r['bad']:6d} {r['left']:7d}")
-    la, lb = L["ops"] / a["ops"], L["ops"] / b["ops"]
+        print(
+            f"{name:34} {r['ops']:9.0f} {r['p50']:8.2f} {r['p99']:8.2f} {r['n']:8d} "
+            f"{r['nulls']:6d} {r['bad']:6d} {r['left']:7d}"
+        )
+    la = statistics.median(x["ops"] / y["ops"] for x, y in zip(runs["L"], runs["a"], strict=True))
+    lb = statistics.median(x["ops"] / y["ops"] for x, y in zip(runs["L"], runs["b"], strict=True))
     print()
-    print(f"L/a = {la:.2f}  (target >= 0.90)  {'PASS' if la >= 0.9 else 'MISS'}")
-    print(f"L/b = {lb:.2f}  (target >= 0.40)  {'PASS' if lb >= 0.4 else 'MISS'}")
+    print(
+        f"L/a = {la:.2f}  (median over rounds; target >= 0.90)  {'PASS' if la >= 0.9 else 'MISS'}"
+    )
+    print(
+        f"L/b = {lb:.2f}  (median over rounds; target >= 0.40)  {'PASS' if lb >= 0.4 else 'MISS'}"
+    )
 
     failed = False
-    for name, r in rows:
+    for name, r in [(k, x) for k in runs for x in runs[k]]:
         if r["nulls"] or r["left"] == 0:
-            print(f"FAIL: {name}: the queue ran dry ({r['nulls']} null answers); "
-                  f"raise --tickets", file=sys.stderr)
+            print(
+                f"FAIL: {name}: the queue ran dry ({r['nulls']} null answers); raise --tickets",
+                file=sys.stderr,
+            )
             failed = True
         if r["bad"]:
             print(f"FAIL: {name}: {r['bad']} non-200 answers or socket errors", file=sys.stderr)

@@ -101,7 +101,7 @@ async def client_main(args: argparse.Namespace) -> None:
                 max_size=None,
             )
             first = await asyncio.wait_for(ws.recv(), 60)
-        except Exception as exc:  # noqa: BLE001 - counted and reported
+        except Exception as exc:
             failed += 1
             if failed <= 3:
                 print(f"connect failed: {exc!r}", file=sys.stderr, flush=True)
@@ -151,9 +151,7 @@ async def client_main(args: argparse.Namespace) -> None:
     for task in listeners:
         task.cancel()
     for i in range(0, ok, 500):
-        await asyncio.gather(
-            *(ws.close() for ws in sockets[i : i + 500]), return_exceptions=True
-        )
+        await asyncio.gather(*(ws.close() for ws in sockets[i : i + 500]), return_exceptions=True)
     out.write("bye\n")
     out.flush()
 
@@ -583,10 +581,7 @@ def report(n: int, lok: dict[str, Any], base: dict[str, Any]) -> None:
             else:
                 cells.append(fmt.format(d[key]))
         print(f"   {label:30}{cells[0]:>12}{cells[1]:>12}")
-    print(
-        f"   (p99 = nearest rank over {len(lok['lat'])} samples, i.e. the maximum;"
-        " p50 = median)"
-    )
+    print(f"   (p99 = nearest rank over {len(lok['lat'])} samples, i.e. the maximum; p50 = median)")
     print("   Loket latencies (ms):", " ".join(f"{x:.0f}" for x in lok["lat"]))
     print("   base  latencies (ms):", " ".join(f"{x:.0f}" for x in base["lat"]))
 

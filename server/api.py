@@ -64,7 +64,9 @@ def _auth(request: Request) -> Authenticator:
 
 
 async def principal_of(request: Request) -> Principal | None:
-    return await _auth(request).from_request(request.method, request.headers, request.cookies)
+    return await _auth(request).from_request(
+        request.method, request.headers, lambda: request.cookies
+    )
 
 
 async def body_of(
@@ -73,13 +75,16 @@ async def body_of(
     """The JSON object body, with only `allowed` fields of the given types."""
     limit: int = request.app.state.settings.max_body_bytes
     declared = request.headers.get("content-length")
+    if declared in (None, "0") and "transfer-encoding" not in request.headers:
+        raw = b""  # no body was sent (a bare `next` click): nothing to read
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"The body is larger than {limit // 1024} KiB.")
-    raw = b""
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > limit:
-            raise PayloadTooLarge(f"The body is larger than {limit // 1024} KiB.")
+    else:
+        raw = b""
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > limit:
+                raise PayloadTooLarge(f"The body is larger than {limit // 1024} KiB.")
     if not raw.strip():
         data: Any = {}
     else:
@@ -112,7 +117,7 @@ def idem_of(request: Request, principal: Principal | None) -> Idem | None:
         raise InvalidField("Idempotency-Key", "must be 1-200 visible ASCII characters")
     scope = (principal or ANONYMOUS).key
     digest = hashlib.sha256(
-        f"{scope}\n{request.method}\n{request.url.path}\n{key}".encode()
+        f"{scope}\n{request.method}\n{request.scope['path']}\n{key}".encode()
     ).hexdigest()
     ttl_ms: int = request.app.state.settings.idempotency_ttl_s * 1000
     return Idem(digest, ttl_ms)
@@ -427,6 +432,8 @@ async def readyz(request: Request) -> Response:
 def routes() -> list[BaseRoute]:
     site = "/api/v1/sites/{site}"
     return [
+        # the busiest route first: Starlette tries routes in order
+        Route(f"{site}/counters/{{counter}}/{{action}}", counter_action, methods=["POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/api/v1/auth/login", login, methods=["POST"]),
@@ -443,5 +450,4 @@ def routes() -> list[BaseRoute]:
         Route(f"{site}/tickets/{{ticket}}/rating", rate_ticket, methods=["POST"]),
         Route(f"{site}/counters/{{counter}}", get_counter),
         Route(f"{site}/counters/{{counter}}/waiting", counter_waiting),
-        Route(f"{site}/counters/{{counter}}/{{action}}", counter_action, methods=["POST"]),
     ]

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,10 +121,11 @@ class Authenticator:
         self,
         method: str,
         headers: Mapping[str, str],
-        cookies: Mapping[str, str],
+        cookies: Callable[[], Mapping[str, str]],
         query_token: str | None = None,
     ) -> Principal | None:
-        """The credential of a request; None when it carries none. A bad one is 401."""
+        """The credential of a request; None when it carries none. A bad one is 401.
+        `cookies` is only called (and the Cookie header parsed) when no token came."""
         header = headers.get("authorization")
         if header is not None:
             scheme, _, token = header.partition(" ")
@@ -139,8 +140,9 @@ class Authenticator:
             if principal is None:
                 raise Unauthorized("Unknown or revoked token.")
             return principal
+        jar = cookies()
         for name in (SESSION_COOKIE, DEVICE_COOKIE):
-            cookie = cookies.get(name)
+            cookie = jar.get(name)
             if not cookie:
                 continue
             principal = await self.from_token(cookie)
@@ -148,7 +150,7 @@ class Authenticator:
                 continue  # an expired session cookie is no credential
             if method not in SAFE_METHODS:
                 sent = headers.get(CSRF_HEADER, "")
-                expected = cookies.get(CSRF_COOKIE, "")
+                expected = jar.get(CSRF_COOKIE, "")
                 if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
                     raise Forbidden("Missing or wrong CSRF token.", code="csrf_failed")
             return principal

@@ -175,7 +175,7 @@ async def _open(
     q = QueryParams(scope.get("query_string", b""))
     try:
         principal = await services.auth.from_request(
-            "GET", headers, cookie_parser(headers.get("cookie", "")), q.get("token")
+            "GET", headers, lambda: cookie_parser(headers.get("cookie", "")), q.get("token")
         )
         site = await services.store.site(site_id)
         if site.require_display_token:
