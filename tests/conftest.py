@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -18,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from redis.asyncio import Redis
@@ -225,3 +231,75 @@ async def page(browser: Any) -> AsyncIterator[Any]:
     page = await context.new_page()
     yield page
     await context.close()
+
+
+# -- real `loket` processes ---------------------------------------------------------
+
+
+def loket_env(**extra: str) -> dict[str, str]:
+    env = {**os.environ, "LOKET_ADMIN_TOKEN": ADMIN_TOKEN, **extra}
+    env.pop("LOKET_REDIS_URL", None)
+    return env
+
+
+def run_loket(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`loket ARGS...` as a separate process, to completion."""
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        env=env or loket_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def start_serve(
+    log: Path, port: int, *args: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """`loket serve --port PORT ARGS...` as a separate process, once it is ready."""
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "serve", "--port", str(port), *args],
+            env=env or loket_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise AssertionError(log.read_text())
+        time.sleep(0.1)
+    proc.kill()
+    proc.wait()
+    raise AssertionError(f"loket serve did not become ready: {log.read_text()}")
+
+
+def stop(*procs: subprocess.Popen[bytes]) -> None:
+    for proc in procs:
+        proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        proc.wait(20)
+
+
+# -- a small site -------------------------------------------------------------------
+
+_SMALL_SITE_BODY = {
+    "agencies": [{"id": "dinas", "name": "Dinas Uji", "short_name": "Dinas"}],
+    "services": [{"id": "umum", "agency": "dinas", "name": "Layanan Umum", "prefix": "U"}],
+    "counters": [{"id": "loket-1", "name": "Loket 1", "agency": "dinas", "services": ["umum"]}],
+}
+
+
+def write_small_site(path: Path, **site: Any) -> Path:
+    """One agency, one service (`umum`, prefix U), one counter (`loket-1`), with these
+    `[site]` settings on top of id `kecil` and name `MPP Kecil`."""
+    import tomli_w
+
+    doc = {"site": {"id": "kecil", "name": "MPP Kecil", **site}, **_SMALL_SITE_BODY}
+    path.write_text(tomli_w.dumps(doc), encoding="utf-8")
+    return path

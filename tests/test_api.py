@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import pytest
 
-from tests.conftest import ADMIN_TOKEN, LiveServer
+from tests.conftest import ADMIN_TOKEN, LiveServer, write_small_site
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -194,39 +194,9 @@ async def test_health_and_openapi(server: LiveServer) -> None:
         assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
 
 
-SMALL_SITE = """
-[site]
-id = "kecil"
-name = "MPP Kecil"
-kiosk_priority = {kiosk_priority}
-require_display_token = {require_display_token}
-kiosk_rate_per_minute = 3
-address_rate_per_minute = 4
-
-[[agencies]]
-id = "dinas"
-name = "Dinas"
-
-[[services]]
-id = "umum"
-agency = "dinas"
-name = "Layanan Umum"
-prefix = "U"
-
-[[counters]]
-id = "loket-1"
-name = "Loket 1"
-agency = "dinas"
-services = ["umum"]
-"""
-
-
 def small_site(server: LiveServer, tmp_path, **flags: bool) -> str:
-    values = {"kiosk_priority": "false", "require_display_token": "false"}
-    values.update({k: str(v).lower() for k, v in flags.items()})
-    path = tmp_path / "kecil.toml"
-    path.write_text(SMALL_SITE.format(**values))
-    return server.new_site(path)
+    rates = {"kiosk_rate_per_minute": 3, "address_rate_per_minute": 4}
+    return server.new_site(write_small_site(tmp_path / "kecil.toml", **rates, **flags))
 
 
 async def test_kiosk_rate_limit_and_priority_rules(server: LiveServer, tmp_path) -> None:

@@ -17,6 +17,7 @@ import httpx
 from playwright.async_api import Page, expect
 
 from server import config
+from tests.conftest import write_small_site
 
 DOCS_IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
 
@@ -44,30 +45,6 @@ id = "loket-1"
 name = "<img src=x onerror=alert(1)>Loket 7"
 agency = "dinas"
 services = ["layanan"]
-"""
-
-SMALL_SITE = """
-[site]
-id = "kecil"
-name = "MPP Kecil"
-running_text = "{running}"
-
-[[agencies]]
-id = "dinas"
-name = "Dinas Uji"
-short_name = "Dinas"
-
-[[services]]
-id = "umum"
-agency = "dinas"
-name = "Layanan Umum"
-prefix = "U"
-
-[[counters]]
-id = "loket-1"
-name = "Loket 1"
-agency = "dinas"
-services = ["umum"]
 """
 
 SILENT = """async () => {
@@ -226,8 +203,7 @@ async def test_names_from_configuration_show_as_text(
 async def test_day_reset_announcement_and_new_configuration(
     server: Any, page: Page, tmp_path: Path
 ) -> None:
-    path = tmp_path / "kecil.toml"
-    path.write_text(SMALL_SITE.format(running="Selamat datang"), encoding="utf-8")
+    path = write_small_site(tmp_path / "kecil.toml", running_text="Selamat datang")
     site = server.new_site(path)
     await open_tv(page, server, site)
     await page.evaluate(SILENT)
@@ -251,7 +227,7 @@ async def test_day_reset_announcement_and_new_configuration(
         )
 
     # A new configuration reloads the page (once the announcer is quiet).
-    path.write_text(SMALL_SITE.format(running="Teks baru"), encoding="utf-8")
+    write_small_site(path, running_text="Teks baru")
     server.run(server.store.load_config(config.load_file(path, site)))
     await expect(page.locator("#ticker-text")).to_have_text("Teks baru", timeout=5000)
 

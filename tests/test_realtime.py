@@ -7,10 +7,7 @@ import asyncio
 import base64
 import json
 import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -20,7 +17,7 @@ import pytest
 import websockets
 
 from server import config
-from tests.conftest import ADMIN_TOKEN, LiveServer, free_port
+from tests.conftest import ADMIN_TOKEN, LiveServer, free_port, start_serve, stop
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -135,42 +132,10 @@ async def test_visitor_position_messages(server: LiveServer) -> None:
 
 
 def test_two_processes_share_one_store(redis_url: str, tmp_path: Path) -> None:
-    demo = config.DEMO_PATH
     ports = [free_port(), free_port()]
-    env = {**os.environ, "LOKET_ADMIN_TOKEN": ADMIN_TOKEN}
-    procs = []
-    for port in ports:
-        with open(tmp_path / f"{port}.log", "wb") as log:
-            procs.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "server.cli",
-                        "serve",
-                        "--port",
-                        str(port),
-                        "--redis-url",
-                        redis_url,
-                        "--config",
-                        str(demo),
-                    ],
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            )
+    args = ("--redis-url", redis_url, "--config", str(config.DEMO_PATH))
+    procs = [start_serve(tmp_path / f"{port}.log", port, *args) for port in ports]
     try:
-        for port in ports:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.1)
 
         async def scenario() -> None:
             async with websockets.connect(f"ws://127.0.0.1:{ports[1]}/ws/sites/bogor/events") as ws:
@@ -187,10 +152,7 @@ def test_two_processes_share_one_store(redis_url: str, tmp_path: Path) -> None:
 
         asyncio.run(scenario())
     finally:
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            p.wait(20)
+        stop(*procs)
 
 
 def _stalled_socket(port: int, site: str) -> socket.socket:
