@@ -134,7 +134,12 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         redis = connect(settings.redis_url, cluster=settings.redis_cluster)
-        store = Store(redis, clock=settings.clock, event_log_len=settings.event_log_len)
+        store = Store(
+            redis,
+            clock=settings.clock,
+            event_log_len=settings.event_log_len,
+            retention_days=settings.ticket_retention_days,
+        )
         auth = Authenticator(
             store,
             settings.admin_token,

@@ -100,6 +100,11 @@ def day_tickets(site: str, day: str) -> str:
     return f"{_site(site)}:day_tickets:{day}"
 
 
+def days(site: str) -> str:
+    """Set: the service days that still have tickets stored (retention)."""
+    return f"{_site(site)}:days"
+
+
 def stats(site: str, day: str) -> str:
     """Hash: counters of the day, e.g. `served:counter:loket-5`, `service_ms:counter:...`."""
     return f"{_site(site)}:stats:{day}"

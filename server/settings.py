@@ -23,6 +23,7 @@ class Settings:
     credential_cache_s: float = 5.0
     idempotency_ttl_s: int = 600
     event_log_len: int = 20_000
+    ticket_retention_days: int = 35  # tickets of older service days are forgotten
     ws_queue_len: int = 256  # events buffered per websocket before it is dropped
     ws_heartbeat_s: float = 15.0  # a heartbeat frame to every websocket this often
     login_rate_per_minute: int = 20  # per client address

@@ -13,7 +13,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -52,6 +52,7 @@ SCRIPTS = (
     "config_load",
     "announce",
     "state",
+    "purge",
 )
 
 # script error code -> (exception, HTTP-facing message)
@@ -132,6 +133,7 @@ class Store:
         clock: Clock = utc_now,
         event_log_len: int = 20_000,
         config_ttl_s: float = 5.0,
+        retention_days: int = 35,
     ) -> None:
         # redis-py's response types are loose unions (bytes | str | ...): keep Any here
         # and convert at each call, where the reply shape is known.
@@ -139,6 +141,7 @@ class Store:
         self.clock = clock
         self.event_log_len = event_log_len
         self.config_ttl_s = config_ttl_s
+        self.retention_days = retention_days
         self._configs: dict[str, tuple[Site, float]] = {}
         self._loading: dict[str, asyncio.Lock] = {}
         lib = (LUA_DIR / "_lib.lua").read_text()
@@ -275,7 +278,30 @@ class Store:
             [stored_day, *services],
             now=now,
         )
+        if result.get("rolled"):
+            await self.purge(site, now=now)
         return bool(result.get("rolled"))
+
+    async def purge(self, site: Site, *, now: datetime | None = None) -> int:
+        """Forget tickets of service days older than the retention period."""
+        now = now or self.clock()
+        today = date.fromisoformat(self._today(site, now))
+        cutoff = (today - timedelta(days=self.retention_days)).isoformat()
+        old = sorted(d.decode() for d in await self.redis.smembers(keys.days(site.id)))
+        old = [d for d in old if d < cutoff]
+        if not old:
+            return 0
+        day_keys = [
+            k
+            for d in old
+            for k in (
+                keys.day_tickets(site.id, d),
+                keys.numbers(site.id, d),
+                keys.issued(site.id, d),
+            )
+        ]
+        result = await self._run("purge", site, None, [keys.days(site.id), *day_keys], old, now=now)
+        return int(result["purged"])
 
     # -- tickets ------------------------------------------------------------------
 
@@ -295,6 +321,7 @@ class Store:
                 keys.queue(site.id, service.id),
                 keys.day_tickets(site.id, today),
                 keys.stats(site.id, today),
+                keys.days(site.id),
             ],
             [
                 secrets.token_urlsafe(16),

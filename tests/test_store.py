@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from server import config
+from server import config, keys
 from server.errors import Conflict, NotFound, Unprocessable
 from server.store import Idem, Store
 from tests.conftest import FakeClock, fresh_site_id
@@ -239,3 +239,18 @@ async def test_day_rollover_cancels_waiting_and_restarts_numbers(
     assert done["id"] == waiting["id"]
     # a no-show of yesterday is no latecomer today
     assert not await store.rollover(site)
+
+
+async def test_old_service_days_are_forgotten(
+    store: Store, site: config.Site, clock: FakeClock
+) -> None:
+    old = await issue(store, site)
+    clock.advance(days=store.retention_days - 1)
+    kept = await issue(store, site)  # a new day: nothing is old enough yet
+    await store.ticket(site, old["id"])
+    clock.advance(days=2)
+    await issue(store, site)  # the day rolls over and the first day is past retention
+    with pytest.raises(NotFound):
+        await store.ticket(site, old["id"])
+    assert (await store.ticket(site, kept["id"]))["status"] == "cancelled"
+    assert not await store.redis.exists(keys.day_tickets(site.id, "2026-11-28"))

@@ -1,6 +1,6 @@
 -- issue: a new waiting ticket (event ticket.issued).
 -- KEYS[7] numbers(today)  KEYS[8] issued(today)  KEYS[9] queue(service)
--- KEYS[10] day_tickets(today)  KEYS[11] stats(today)
+-- KEYS[10] day_tickets(today)  KEYS[11] stats(today)  KEYS[12] days
 -- ARGV[7] ticket id  ARGV[8] service  ARGV[9] agency  ARGV[10] prefix
 -- ARGV[11] priority "1"/"0"  ARGV[12] daily quota or ""  ARGV[13] service open "1"/"0"
 local early = prelude(true)
@@ -23,6 +23,7 @@ local t = {
 put_ticket(t)
 redis.call('ZADD', KEYS[9], queue_score(t), t.id)
 redis.call('RPUSH', KEYS[10], t.id)
+redis.call('SADD', KEYS[12], TODAY)
 redis.call('HINCRBY', KEYS[11], 'issued:service:' .. service, 1)
 emit('ticket.issued', t, nil, {[service] = redis.call('ZCARD', KEYS[9])})
 return answer({ok = true, ticket = t})
