@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -46,6 +47,12 @@ CHROMIUM_ARGS = [
     "--autoplay-policy=no-user-gesture-required",
 ]
 _site_numbers = itertools.count(1)
+# Where browser tests put their screenshots: docs/img only when asked
+# (`LOKET_SCREENSHOTS=docs/img pytest tests/test_*_page.py`), so a test run leaves the
+# working tree clean.
+SCREENSHOTS = Path(
+    os.environ.get("LOKET_SCREENSHOTS") or Path(tempfile.gettempdir()) / "loket-screenshots"
+).resolve()
 
 
 def fresh_site_id(prefix: str = "t") -> str:

@@ -8,8 +8,10 @@ from typing import Any
 import httpx
 from playwright.async_api import Page, Route, expect
 
+from tests.conftest import SCREENSHOTS
+
 ROOT = Path(__file__).resolve().parent.parent
-SCREENSHOT = ROOT / "docs" / "img" / "counter-console.png"
+SCREENSHOT = SCREENSHOTS / "counter-console.png"
 PASSWORD = "rahasia-123"
 
 

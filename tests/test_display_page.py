@@ -17,9 +17,9 @@ import httpx
 from playwright.async_api import Page, expect
 
 from server import config
-from tests.conftest import write_small_site
+from tests.conftest import SCREENSHOTS, write_small_site
 
-DOCS_IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
+DOCS_IMG = SCREENSHOTS
 
 HTML_SITE = """
 [site]

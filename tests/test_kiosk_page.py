@@ -9,8 +9,10 @@ from typing import Any
 import httpx
 from playwright.async_api import Page, expect
 
+from tests.conftest import SCREENSHOTS
+
 ROOT = Path(__file__).resolve().parent.parent
-IMG = ROOT / "docs" / "img"
+IMG = SCREENSHOTS
 
 
 async def test_unpaired_kiosk_explains_pairing_and_issues_nothing(server: Any, page: Page) -> None:

@@ -8,8 +8,10 @@ from typing import Any
 import httpx
 from playwright.async_api import Page, expect
 
+from tests.conftest import SCREENSHOTS
+
 ROOT = Path(__file__).resolve().parent.parent
-IMG = ROOT / "docs" / "img"
+IMG = SCREENSHOTS
 
 
 async def issue(http: httpx.AsyncClient, site: str, service: str) -> dict[str, Any]:
