@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Any
@@ -141,7 +142,7 @@ def staff(principal: Principal | None) -> bool:
 
 
 def view(ticket: dict[str, Any] | None, with_id: bool) -> dict[str, Any] | None:
-    return None if ticket is None else domain.ticket_view(ticket, with_id=with_id)
+    return domain.optional_ticket_view(ticket, with_id=with_id)
 
 
 def actor(principal: Principal) -> str:
@@ -178,19 +179,13 @@ async def get_events(request: Request) -> Response:
     since = parse_since(request.query_params.get("since", "0"))
     events, _ = await _store(request).events_after(site.id, since)
     with_id = staff(principal)
-    return Json({"events": [event_view(e, with_id) for e in events]})
+    return Json({"events": [domain.event_view(e, with_id=with_id) for e in events]})
 
 
 def parse_since(raw: str | None) -> int:
     if raw is None or not raw.isdigit() or len(raw) > 18:
         raise InvalidField("since", "must be a non-negative integer")
     return int(raw)
-
-
-def event_view(event: dict[str, Any], with_id: bool) -> dict[str, Any]:
-    if event.get("ticket"):
-        return {**event, "ticket": domain.ticket_view(event["ticket"], with_id=with_id)}
-    return event
 
 
 async def announce(request: Request) -> Response:
@@ -388,8 +383,6 @@ async def login(request: Request) -> Response:
 
 
 def _random() -> str:
-    import secrets
-
     return secrets.token_urlsafe(24)
 
 

@@ -135,14 +135,26 @@ def announcement(template: str, number: str, counter: str, service: str) -> str:
     )
 
 
+def optional_ticket_view(
+    ticket: Mapping[str, Any] | None, *, with_id: bool
+) -> dict[str, Any] | None:
+    return None if ticket is None else ticket_view(ticket, with_id=with_id)
+
+
+def event_view(event: Mapping[str, Any], *, with_id: bool) -> dict[str, Any]:
+    """An event as clients see it: its ticket as `ticket_view` shows it."""
+    if event.get("ticket"):
+        return {**event, "ticket": ticket_view(event["ticket"], with_id=with_id)}
+    return dict(event)
+
+
 def state_view(state: Mapping[str, Any], *, with_id: bool) -> dict[str, Any]:
     """The `/state` answer (or snapshot) with its tickets as `ticket_view` shows them."""
-
-    def one(t: Mapping[str, Any] | None) -> dict[str, Any] | None:
-        return None if t is None else ticket_view(t, with_id=with_id)
-
     return {
         **state,
-        "counters": [{**c, "ticket": one(c["ticket"])} for c in state["counters"]],
-        "recent_calls": [one(t) for t in state["recent_calls"]],
+        "counters": [
+            {**c, "ticket": optional_ticket_view(c["ticket"], with_id=with_id)}
+            for c in state["counters"]
+        ],
+        "recent_calls": [optional_ticket_view(t, with_id=with_id) for t in state["recent_calls"]],
     }

@@ -71,9 +71,8 @@ class Subscriber:
 
 
 def encode(event: dict[str, Any], with_id: bool) -> str:
-    if event.get("ticket"):
-        event = {**event, "ticket": domain.ticket_view(event["ticket"], with_id=with_id)}
-    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+    view = domain.event_view(event, with_id=with_id)
+    return json.dumps(view, ensure_ascii=False, separators=(",", ":"))
 
 
 class Fanout:

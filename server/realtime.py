@@ -222,9 +222,7 @@ async def _start(
     if since is not None:
         events, complete = await store.events_after(site.id, since)
         if complete:
-            for event in events:
-                if flt.event(site, event):
-                    await ws.text(encode(event, sub.with_id))
+            await _send_events(ws, site, flt, sub, events)
             last = events[-1]["seq"] if events else since
             await ws.text(json.dumps({"type": "ready", "last_seq": last}))
             return int(last)
@@ -241,6 +239,15 @@ async def _start(
         )
     )
     return int(state["seq"])
+
+
+async def _send_events(
+    ws: Socket, site: Site, flt: Filter, sub: Subscriber, events: list[dict[str, Any]]
+) -> None:
+    """Events read from the log (a replay or a catch-up), those the socket's filter wants."""
+    for event in events:
+        if flt.event(site, event):
+            await ws.text(encode(event, sub.with_id))
 
 
 async def _send(ws: Socket, services: Services, flt: Filter, sub: Subscriber, last: int) -> None:
@@ -262,9 +269,7 @@ async def _send(ws: Socket, services: Services, flt: Filter, sub: Subscriber, la
                 else:  # CATCH_UP: subscribed behind the reader, the log has the rest
                     site = await store.site(sub.site)
                     missed, _ = await store.events_after(sub.site, last, limit=seq - last)
-                    for old in missed:
-                        if flt.event(site, old):
-                            await ws.text(encode(old, sub.with_id))
+                    await _send_events(ws, site, flt, sub, missed)
                     last, moved = seq, True
             if moved and sub.ticket is not None:
                 await _position(ws, store, sub)
