@@ -26,7 +26,7 @@ from display.templating import not_found, render
 DEVICE_COOKIE = "loket_device"
 CSRF_COOKIE = "loket_csrf"
 DEVICE_COOKIE_MAX_AGE_S = 10 * 365 * 24 * 3600  # "until revoked": the token decides
-DEVICE_ROLES = frozenset({"kiosk", "officer", "supervisor", "admin"})
+DEVICE_ROLES = frozenset({"kiosk"})  # never a staff token: the cookie lives ten years
 PAPERS = ("58mm", "80mm")
 DEFAULT_PAPER = "80mm"
 

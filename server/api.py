@@ -22,11 +22,11 @@ from .auth import (
     ANONYMOUS,
     CSRF_COOKIE,
     SESSION_COOKIE,
-    STAFF,
     Authenticator,
     Principal,
     require,
     require_counter,
+    sees_ids,
 )
 from .config import Site
 from .errors import (
@@ -129,16 +129,19 @@ async def site_of(request: Request) -> Site:
 
 
 async def reader_site(request: Request) -> tuple[Site, Principal | None]:
-    """A public read: anyone, unless the site requires a display (or stronger) token."""
-    principal = await principal_of(request)
+    """A public read: anyone, unless the site requires a display (or stronger) token.
+    A credential that is not valid (expired, revoked, garbage) reads what the public
+    reads: a lobby TV must never stop for a bad token."""
     site = await site_of(request)
+    try:
+        principal = await principal_of(request)
+    except Unauthorized:
+        if site.require_display_token:
+            raise
+        principal = None
     if site.require_display_token:
         require(principal, READERS, site.id)
     return site, principal
-
-
-def staff(principal: Principal | None) -> bool:
-    return principal is not None and principal.role in STAFF
 
 
 def view(ticket: dict[str, Any] | None, with_id: bool) -> dict[str, Any] | None:
@@ -171,14 +174,16 @@ async def get_site(request: Request) -> Response:
 
 async def get_state(request: Request) -> Response:
     site, principal = await reader_site(request)
-    return Json(domain.state_view(await _store(request).state(site), with_id=staff(principal)))
+    return Json(
+        domain.state_view(await _store(request).state(site), with_id=sees_ids(principal, site.id))
+    )
 
 
 async def get_events(request: Request) -> Response:
     site, principal = await reader_site(request)
     since = parse_since(request.query_params.get("since", "0"))
-    events, _ = await _store(request).events_after(site.id, since)
-    with_id = staff(principal)
+    events, _ = await _store(request).log.events_after(site.id, since)
+    with_id = sees_ids(principal, site.id)
     return Json({"events": [domain.event_view(e, with_id=with_id) for e in events]})
 
 

@@ -22,8 +22,11 @@ from . import domain
 from .errors import Forbidden, InvalidField, Unauthorized
 from .store import Store
 
-ROLES = ("admin", "supervisor", "officer", "kiosk", "display")
-STAFF = frozenset({"admin", "supervisor", "officer", "kiosk", "display"})
+ROLES = ("admin", "supervisor", "officer", "kiosk", "display", "evaluator")
+# Roles that see a site's ticket ids (secrets: an id lets its holder cancel and rate).
+ID_READERS = frozenset({"supervisor", "officer"})
+# Roles that need no site: they read every site of the installation.
+GLOBAL_ROLES = frozenset({"admin", "evaluator"})
 SESSION_COOKIE = "loket_session"
 DEVICE_COOKIE = "loket_device"
 CSRF_COOKIE = "loket_csrf"
@@ -45,6 +48,10 @@ class Principal:
 
     def may(self, roles: Iterable[str], site: str) -> bool:
         return self.role == "admin" or (self.role in roles and self.site == site)
+
+    def sees_ids(self, site: str) -> bool:
+        """Whether this credential may read the secret ticket ids of `site`."""
+        return self.role == "admin" or (self.role in ID_READERS and self.site == site)
 
     def public(self) -> dict[str, Any]:
         return {
@@ -107,7 +114,7 @@ class Authenticator:
         now = time.monotonic()
         if hit and now - hit[1] < self.cache_s:
             return hit[0]
-        data = await self.store.token(d) or await self.store.session(d)
+        data = await self.store.accounts.token(d) or await self.store.accounts.session(d)
         principal = _principal(data, d) if data else None
         if len(self._cache) > 10_000:
             self._cache.clear()
@@ -163,7 +170,7 @@ class Authenticator:
             raise InvalidField("username", "must be a non-empty string")
         if not isinstance(password, str) or not password:
             raise InvalidField("password", "must be a non-empty string")
-        account = await self.store.user(username) if len(username) <= 64 else None
+        account = await self.store.accounts.user(username) if len(username) <= 64 else None
         try:
             _hasher.verify(account["password"] if account else _DUMMY_HASH, password)
         except (VerificationError, InvalidHashError):
@@ -173,11 +180,11 @@ class Authenticator:
         token = new_token()
         principal = {k: account.get(k) for k in ("role", "site", "counters")}
         principal["name"] = username
-        await self.store.put_session(digest(token), principal, self.session_ttl_s)
+        await self.store.accounts.put_session(digest(token), principal, self.session_ttl_s)
         return token, _principal(principal, digest(token))
 
     async def logout(self, token: str) -> None:
-        await self.store.drop_session(digest(token))
+        await self.store.accounts.drop_session(digest(token))
         self.forget(token)
 
 
@@ -186,7 +193,7 @@ async def create_token(
 ) -> str:
     _check_role(role, site)
     token = new_token()
-    await store.put_token(
+    await store.accounts.put_token(
         digest(token), {"role": role, "site": site, "name": name, "counters": list(counters)}
     )
     return token
@@ -205,7 +212,7 @@ async def create_user(
     if len(password) < 8:
         raise InvalidField("password", "must have at least 8 characters")
     _check_role(role, site)
-    await store.put_user(
+    await store.accounts.put_user(
         username,
         {
             "role": role,
@@ -219,8 +226,14 @@ async def create_user(
 def _check_role(role: str, site: str | None) -> None:
     if role not in ROLES:
         raise InvalidField("role", f"must be one of {', '.join(ROLES)}")
-    if role != "admin" and not site:
+    if role not in GLOBAL_ROLES and not site:
         raise InvalidField("site", f"a {role} belongs to a site")
+    if role == "evaluator" and site:
+        raise InvalidField("site", "an evaluator reads every site: give no site")
+
+
+def sees_ids(principal: Principal | None, site: str) -> bool:
+    return principal is not None and principal.sees_ids(site)
 
 
 def require(principal: Principal | None, roles: Iterable[str], site: str) -> Principal:

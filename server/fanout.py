@@ -134,7 +134,7 @@ class Fanout:
         backoff = 0.2
         while True:
             try:
-                rows = await self.store.read_events([site_id], {site_id: last}, block_ms=2000)
+                rows = await self.store.log.read_events([site_id], {site_id: last}, block_ms=2000)
                 site = await self.store.site(site_id) if rows else None
                 backoff = 0.2
             except FAILURES as exc:

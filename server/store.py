@@ -1,4 +1,5 @@
-"""Storage: the only module that imports redis.
+"""Storage: the queue engine (with connect.py, eventlog.py and accounts.py, the only
+modules that import redis).
 
 Every state change is one Lua script (lua/*.lua, each prepended with lua/_lib.lua),
 registered once; `_run` maps their answers to domain exceptions. Reads that must be
@@ -16,17 +17,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.cluster import RedisCluster
-from redis.asyncio.sentinel import Sentinel
+from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from . import domain, keys
+from .accounts import Accounts
 from .config import Site, from_json
+from .connect import FAILURES, STORE_ERRORS, connect, disconnect
 from .errors import (
     Conflict,
     LoketError,
@@ -34,6 +34,7 @@ from .errors import (
     StorageUnavailable,
     Unprocessable,
 )
+from .eventlog import EventLog
 
 LUA_DIR = Path(__file__).parent / "lua"
 SCRIPTS = (
@@ -70,47 +71,7 @@ ERRORS: dict[str, type[LoketError]] = {
 }
 
 Clock = Callable[[], datetime]
-
-# What a lost or failing store raises, for callers that must not import redis.
-STORE_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError)
-# ... and with the domain's own refusals (an unknown site, an unavailable store).
-FAILURES: tuple[type[BaseException], ...] = (*STORE_ERRORS, LoketError)
-
-
-def connect(url: str, *, cluster: bool = False) -> Any:
-    """A client for `redis://`, `rediss://`, `unix://` (optionally a Redis Cluster), or
-    `redis+sentinel://host:port[,host:port...]/service[/db]` (Sentinel, high availability:
-    the client follows the master the sentinels name)."""
-    if url.startswith("redis+sentinel://"):
-        parts = urlsplit(url)
-        path = [p for p in parts.path.split("/") if p]
-        if not path:
-            raise ValueError("redis+sentinel:// needs the service name: .../mymaster")
-        nodes = []
-        for node in parts.netloc.rpartition("@")[2].split(","):
-            host, _, port = node.rpartition(":")
-            nodes.append((host or node, int(port or 26379)))
-        password = unquote(parts.password) if parts.password else None
-        sentinel = Sentinel(nodes, password=password)  # type: ignore[no-untyped-call]
-        return sentinel.master_for(
-            path[0], db=int(path[1]) if len(path) > 1 else 0, password=password
-        )
-    if cluster:
-        return RedisCluster.from_url(url)
-    # A blocking pool waits for a free connection instead of failing when a crowd of
-    # displays reconnects at once (redis-py's default pool raises past its maximum).
-    pool = BlockingConnectionPool.from_url(
-        url, max_connections=256, timeout=10, health_check_interval=30
-    )
-    return Redis.from_pool(pool)  # the client owns (and closes) its pool
-
-
-async def disconnect(client: Any) -> None:
-    """Close a client from `connect`, with the sentinel clients behind it, if any."""
-    manager = getattr(getattr(client, "connection_pool", None), "sentinel_manager", None)
-    for sentinel in getattr(manager, "sentinels", ()):
-        await sentinel.aclose()
-    await client.aclose()
+__all__ = ["FAILURES", "STORE_ERRORS", "Clock", "Idem", "Store", "connect", "disconnect"]
 
 
 def utc_now() -> datetime:
@@ -142,6 +103,8 @@ class Store:
         self.event_log_len = event_log_len
         self.config_ttl_s = config_ttl_s
         self.retention_days = retention_days
+        self.log = EventLog(redis)
+        self.accounts = Accounts(redis)
         self._configs: dict[str, tuple[Site, float]] = {}
         self._loading: dict[str, asyncio.Lock] = {}
         lib = (LUA_DIR / "_lib.lua").read_text()
@@ -640,38 +603,6 @@ class Store:
             },
         }
 
-    async def last_seq(self, site_id: str) -> int:
-        raw = await self.redis.get(keys.seq(site_id))
-        return int(raw or 0)
-
-    async def events_after(
-        self, site_id: str, since: int, limit: int = 10_000
-    ) -> tuple[list[dict[str, Any]], bool]:
-        """Events with seq > since, oldest first, and whether the log still held all."""
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.xrange(keys.events(site_id), "-", "+", count=1)
-        pipe.get(keys.seq(site_id))
-        pipe.xrange(keys.events(site_id), f"{since + 1}-0", "+", count=limit)
-        first, last, rows = await pipe.execute()
-        last_seq = int(last or 0)
-        first_seq = int(first[0][0].decode().split("-")[0]) if first else last_seq + 1
-        complete = since >= last_seq or first_seq <= since + 1
-        return [json.loads(fields[b"e"]) for _, fields in rows], complete
-
-    async def read_events(
-        self, site_ids: Sequence[str], after: dict[str, str], block_ms: int, count: int = 500
-    ) -> list[tuple[str, str, bytes]]:
-        """Block for new events of several sites: [(site, stream id, event JSON)]."""
-        streams = {keys.events(s): after[s] for s in site_ids}
-        reply = await self.redis.xread(streams, count=count, block=block_ms)
-        out = []
-        by_key = {keys.events(s): s for s in site_ids}
-        for key, rows in reply or []:
-            site = by_key[key.decode() if isinstance(key, bytes) else key]
-            for entry_id, fields in rows:
-                out.append((site, entry_id.decode(), fields[b"e"]))
-        return out
-
     # -- rate limits --------------------------------------------------------------
 
     async def hit(
@@ -685,46 +616,6 @@ class Store:
         pipe.expire(key, window_s * 2)
         count, _ = await pipe.execute()
         return int(count) <= limit
-
-    # -- accounts and tokens (global keys) ----------------------------------------
-
-    async def get_json(self, key: str) -> dict[str, Any] | None:
-        raw = await self.redis.get(key)
-        return json.loads(raw) if raw else None
-
-    async def put_token(self, digest: str, principal: dict[str, Any]) -> None:
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.set(keys.token(digest), json.dumps(principal))
-        pipe.sadd(keys.tokens(), digest)
-        await pipe.execute()
-
-    async def token(self, digest: str) -> dict[str, Any] | None:
-        return await self.get_json(keys.token(digest))
-
-    async def revoke_token(self, digest: str) -> bool:
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.delete(keys.token(digest))
-        pipe.srem(keys.tokens(), digest)
-        deleted, _ = await pipe.execute()
-        return bool(deleted)
-
-    async def put_session(self, digest: str, principal: dict[str, Any], ttl_s: int) -> None:
-        await self.redis.set(keys.session(digest), json.dumps(principal), ex=ttl_s)
-
-    async def session(self, digest: str) -> dict[str, Any] | None:
-        return await self.get_json(keys.session(digest))
-
-    async def drop_session(self, digest: str) -> None:
-        await self.redis.delete(keys.session(digest))
-
-    async def put_user(self, username: str, account: dict[str, Any]) -> None:
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.set(keys.user(username), json.dumps(account))
-        pipe.sadd(keys.users(), username)
-        await pipe.execute()
-
-    async def user(self, username: str) -> dict[str, Any] | None:
-        return await self.get_json(keys.user(username))
 
 
 def _checked(result: dict[str, Any]) -> dict[str, Any]:

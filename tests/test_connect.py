@@ -144,10 +144,10 @@ async def test_store_on_a_cluster(cluster: int) -> None:
         assert (await store.state(site))["waiting"]["ktp-el"] == 1
         called = await store.next(site, "loket-1", actor="test", idem=None)
         assert called is not None and called["id"] == ticket["id"]
-        events, complete = await store.events_after(site.id, 0)
+        events, complete = await store.log.events_after(site.id, 0)
         assert complete and [e["type"] for e in events][-1] == "ticket.called"
         token = await auth.create_token(store, "kiosk", site.id, "kiosk-1")
-        assert (await store.token(auth.digest(token)))["role"] == "kiosk"
+        assert (await store.accounts.token(auth.digest(token)))["role"] == "kiosk"
         await auth.create_user(store, "budi", "rahasia-123", "officer", site.id, ["loket-1"])
         assert await store.hit(site.id, "kiosk", "k", 5)
     finally:

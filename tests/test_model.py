@@ -413,7 +413,7 @@ def machine(redis_url: str) -> type[RuleBasedStateMachine]:
             self.site = config.parse(SITE_DOC, "<model>", fresh_site_id("model"))
             self.run(self.store.load_config(self.site))
             self.run(self.store.rollover(self.site))  # the first day starts: no event
-            self.seq = self.run(self.store.last_seq(self.site.id))
+            self.seq = self.run(self.store.log.last_seq(self.site.id))
             today = domain.service_day(self.clock(), self.site.timezone)
             self.model = Model(self.site, self.clock, today)
             self.keys = (f"key-{n}" for n in itertools.count(1))
@@ -461,7 +461,7 @@ def machine(redis_url: str) -> type[RuleBasedStateMachine]:
 
         def check_events(self) -> None:
             """The events since the last step are exactly those the model expects."""
-            events, complete = self.run(self.store.events_after(self.site.id, self.seq))
+            events, complete = self.run(self.store.log.events_after(self.site.id, self.seq))
             assert complete
             assert [e["seq"] for e in events] == list(
                 range(self.seq + 1, self.seq + 1 + len(events))
@@ -753,11 +753,11 @@ async def test_a_repeated_refused_call_changes_nothing(store: Store, small: Site
     assert first.value.code == "wrong_service"
     await store.next(small, "loket-1", actor=ACTOR, idem=None)
     await store.transfer(small, "loket-1", "kk", idem=None)  # now it waits in kk
-    seq = await store.last_seq(small.id)
+    seq = await store.log.last_seq(small.id)
     with pytest.raises(Conflict) as again:
         await store.call(small, "loket-2", ticket["id"], actor=ACTOR, idem=key)
     assert again.value.code == "wrong_service"
-    assert await store.last_seq(small.id) == seq
+    assert await store.log.last_seq(small.id) == seq
 
 
 async def test_a_repeated_counter_action_answers_as_the_first(store: Store, small: Site) -> None:

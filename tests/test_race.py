@@ -92,7 +92,7 @@ async def test_twenty_counters_race_over_500_tickets(
     assert any(t["priority"] for t in issued) and not all(t["priority"] for t in issued)
     # the queue order the spec asks for: priority first, then the oldest issued_at
     rank = {t["id"]: (not t["priority"], i) for i, t in enumerate(issued)}
-    before = await store.last_seq(site.id)
+    before = await store.log.last_seq(site.id)
 
     go = asyncio.Event()
     tasks = [asyncio.ensure_future(worker(redis_url, site, c.id, clock, go)) for c in site.counters]
@@ -115,7 +115,7 @@ async def test_twenty_counters_race_over_500_tickets(
         assert keys == sorted(keys), f"{c.id} called out of order"
 
     # the calls interleaved: the counters did not simply take turns one after another
-    events, complete = await store.events_after(site.id, before)
+    events, complete = await store.log.events_after(site.id, before)
     assert complete
     calls = [e for e in events if e["type"] == "ticket.called"]
     switches = sum(
@@ -144,9 +144,9 @@ async def test_twenty_counters_race_over_500_tickets(
         assert ticket["counter"]["id"] == caller[tid]
 
     # the event log: no gap in seq, one ticket.called per ticket, one issued per ticket
-    everything, complete = await store.events_after(site.id, 0)
+    everything, complete = await store.log.events_after(site.id, 0)
     assert complete
-    assert [e["seq"] for e in everything] == list(range(1, await store.last_seq(site.id) + 1))
+    assert [e["seq"] for e in everything] == list(range(1, await store.log.last_seq(site.id) + 1))
     types = Counter(e["type"] for e in everything)
     assert types == {
         "site.config_changed": 1,

@@ -210,7 +210,7 @@ async def test_events_are_gapless_and_match_changes(store: Store, site: config.S
     await issue(store, site)
     await store.next(site, "loket-1", actor="budi", idem=None)
     await store.next(site, "loket-1", actor="budi", idem=None)
-    events, complete = await store.events_after(site.id, start)
+    events, complete = await store.log.events_after(site.id, start)
     assert complete
     assert [e["seq"] for e in events] == list(range(start + 1, start + 4))
     assert [e["type"] for e in events] == ["ticket.issued", "ticket.called", "ticket.finished"]
@@ -229,7 +229,7 @@ async def test_day_rollover_cancels_waiting_and_restarts_numbers(
     clock.advance(minutes=2)  # 00:01 the next day
     fresh = await issue(store, site)
     assert fresh["number"] == "KT001"
-    events, _ = await store.events_after(site.id, 0)
+    events, _ = await store.log.events_after(site.id, 0)
     reset = [e for e in events if e["type"] == "site.day_reset"]
     assert len(reset) == 1 and reset[0]["cancelled"] == 1
     state = await store.state(site)
