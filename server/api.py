@@ -5,6 +5,7 @@ No rule lives here: the domain and the Lua scripts decide; this module only tran
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -73,28 +74,22 @@ async def principal_of(request: Request) -> Principal | None:
 async def body_of(
     request: Request, allowed: dict[str, type | tuple[type, ...]], required: tuple[str, ...] = ()
 ) -> dict[str, Any]:
-    """The JSON object body, with only `allowed` fields of the given types."""
+    """The JSON object body, with only `allowed` fields of the given types. Its digest is
+    kept on the request for the Idempotency-Key check (`idem_of`)."""
     limit: int = request.app.state.settings.max_body_bytes
     declared = request.headers.get("content-length")
-    if declared in (None, "0") and "transfer-encoding" not in request.headers:
-        raw = b""  # no body was sent (a bare `next` click): nothing to read
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"The body is larger than {limit // 1024} KiB.")
+    if declared in (None, "0") and "transfer-encoding" not in request.headers:
+        raw = b""  # no body was sent (a bare `next` click): nothing to read
     else:
         raw = b""
         async for chunk in request.stream():
             raw += chunk
             if len(raw) > limit:
                 raise PayloadTooLarge(f"The body is larger than {limit // 1024} KiB.")
-    if not raw.strip():
-        data: Any = {}
-    else:
-        try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise BadRequest("The body is not valid JSON.", code="malformed_json") from None
-    if not isinstance(data, dict):
-        raise BadRequest("The body must be a JSON object.", code="malformed_json")
+    request.state.body_digest = hashlib.sha256(raw).hexdigest()[:32] if raw.strip() else ""
+    data = _json_object(raw)
     for name, value in data.items():
         if name not in allowed:
             raise InvalidField(name, "unknown field")
@@ -110,6 +105,21 @@ async def body_of(
     return data
 
 
+def _json_object(raw: bytes) -> dict[str, Any]:
+    """A JSON object from a body; 400 for anything else, including nesting too deep to
+    parse and strings that are not Unicode text (a lone surrogate such as "\\ud800")."""
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+        json.dumps(data, ensure_ascii=False).encode()  # lone surrogates cannot be stored
+    except (ValueError, UnicodeError, RecursionError):
+        raise BadRequest("The body is not valid JSON.", code="malformed_json") from None
+    if not isinstance(data, dict):
+        raise BadRequest("The body must be a JSON object.", code="malformed_json")
+    return data
+
+
 def idem_of(request: Request, principal: Principal | None) -> Idem | None:
     key = request.headers.get("idempotency-key")
     if key is None:
@@ -121,7 +131,7 @@ def idem_of(request: Request, principal: Principal | None) -> Idem | None:
         f"{scope}\n{request.method}\n{request.scope['path']}\n{key}".encode()
     ).hexdigest()
     ttl_ms: int = request.app.state.settings.idempotency_ttl_s * 1000
-    return Idem(digest, ttl_ms)
+    return Idem(digest, ttl_ms, getattr(request.state, "body_digest", ""))
 
 
 async def site_of(request: Request) -> Site:
@@ -215,17 +225,20 @@ async def issue_ticket(request: Request) -> Response:
     body = await body_of(request, {"service": str, "priority": bool}, ("service",))
     priority = bool(body.get("priority", False))
     store = _store(request)
+    idem = idem_of(request, p)
     if p.role == "kiosk":
         if priority and not site.kiosk_priority:
             raise Forbidden(
                 "This site does not let kiosks issue priority tickets.", code="priority_not_allowed"
             )
         address = request.client.host if request.client else "unknown"
-        if not await store.hit(site.id, "kiosk", p.key, site.kiosk_rate_per_minute) or not (
-            await store.hit(site.id, "address", address, site.address_rate_per_minute)
+        retry = idem is not None and await store.answered(site, idem)  # costs no allowance
+        if not retry and (
+            not await store.hit(site.id, "kiosk", p.key, site.kiosk_rate_per_minute)
+            or not await store.hit(site.id, "address", address, site.address_rate_per_minute)
         ):
             raise RateLimited("Too many tickets from this kiosk; please wait a minute.")
-    ticket = await store.issue(site, body["service"], priority=priority, idem=idem_of(request, p))
+    ticket = await store.issue(site, body["service"], priority=priority, idem=idem)
     position, wait = await _position(store, site, ticket)
     return Json(
         {"ticket": view(ticket, True), "position": position, "estimated_wait_s": wait},
@@ -302,8 +315,6 @@ def _ticket_action(name: str) -> ActionHandler:
         store, idem = _store(request), idem_of(request, p)
         if name == "next":
             ticket = await store.next(site, counter, actor=actor(p), idem=idem)
-        elif name == "finish":
-            ticket = await store.finish(site, counter, actor=actor(p), idem=idem)
         else:
             ticket = await getattr(store, name)(site, counter, idem=idem)
         return Json({"ticket": view(ticket, True)})
@@ -371,10 +382,13 @@ async def counter_waiting(request: Request) -> Response:
 
 async def login(request: Request) -> Response:
     body = await body_of(request, {"username": str, "password": str}, ("username", "password"))
+    # Every attempt counts against the client address (a whole office may share one
+    # behind NAT: keep this limit well above the per-username one); failures also count
+    # per username, which is what stops guessing one account's password (auth.login).
     address = request.client.host if request.client else "unknown"
     limit: int = request.app.state.settings.login_rate_per_minute
     if not await _store(request).hit("auth", "login", address, limit):
-        raise RateLimited("Too many login attempts; wait a minute.")
+        raise RateLimited("Too many login attempts from this address; wait a minute.")
     token, p = await _auth(request).login(body["username"], body["password"])
     response = Json({"token": token, "role": p.role, "site": p.site, "counters": list(p.counters)})
     ttl: int = request.app.state.settings.session_ttl_s
@@ -419,7 +433,15 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    if await _store(request).ping():
+    """200 when the store answers a PING within `store_ping_timeout_s`, else 503 (a
+    stopped, restarting or hung store; the client's own retries never make this wait)."""
+    try:
+        ok = await asyncio.wait_for(
+            _store(request).ping(), request.app.state.settings.store_ping_timeout_s
+        )
+    except TimeoutError:
+        ok = False
+    if ok:
         return Json({"ok": True})
     return Json(
         {"error": {"code": "storage_unavailable", "message": "The store does not answer."}},

@@ -37,6 +37,9 @@ class Service:
     prefix: str
     daily_quota: int | None = None
     open: bool = True
+    # the service standard (standar pelayanan): targets for waiting and service time
+    target_wait_min: int | None = None
+    target_service_min: int | None = None
 
 
 @dataclass(frozen=True)
@@ -119,8 +122,9 @@ class Site:
         services = []
         for s in self.services:
             entry = clean(s)
-            if entry["daily_quota"] is None:
-                del entry["daily_quota"]
+            for optional in ("daily_quota", "target_wait_min", "target_service_min"):
+                if entry[optional] is None:
+                    del entry[optional]
             services.append(entry)
         return {
             "site": site,
@@ -137,7 +141,8 @@ class Site:
         for name in ("kiosk_rate_per_minute", "address_rate_per_minute"):
             out.pop(name)
         for s in doc["services"]:
-            s.setdefault("daily_quota", None)
+            for optional in ("daily_quota", "target_wait_min", "target_service_min"):
+                s.setdefault(optional, None)
         out.update({k: doc[k] for k in ("agencies", "services", "counters", "displays")})
         return out
 
@@ -270,6 +275,8 @@ def parse(doc: dict[str, Any], source: str = "<config>", site_id: str | None = N
             prefix=e.text("prefix"),
             daily_quota=e.get("daily_quota", int, None),
             open=e.get("open", bool, True),
+            target_wait_min=e.get("target_wait_min", int, None),
+            target_service_min=e.get("target_service_min", int, None),
         )
         if sv.agency not in agency_ids:
             e.fail("agency", f"unknown agency {sv.agency!r}")
@@ -277,6 +284,10 @@ def parse(doc: dict[str, Any], source: str = "<config>", site_id: str | None = N
             e.fail("prefix", "must be 1-2 capital letters")
         if sv.daily_quota is not None and sv.daily_quota < 1:
             e.fail("daily_quota", "must be at least 1")
+        for name in ("target_wait_min", "target_service_min"):
+            minutes = getattr(sv, name)
+            if minutes is not None and not 1 <= minutes <= 1440:
+                e.fail(name, "must be from 1 to 1440 minutes")
         e.done()
         services.append(sv)
     service_ids = _unique(source, "services", [s.id for s in services])

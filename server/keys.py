@@ -43,6 +43,17 @@ def session(digest: str) -> str:
     return f"{PREFIX}:{{auth}}:session:{digest}"
 
 
+def user_sessions(username: str) -> str:
+    """Set with TTL: digests of one user's login sessions (ended together when the
+    account changes or goes); lives as long as the user's newest session."""
+    return f"{PREFIX}:{{auth}}:user_sessions:{username}"
+
+
+def login_failures(username: str, window: int) -> str:
+    """Integer with TTL: failed logins for one username in one time window."""
+    return f"{PREFIX}:{{auth}}:login_failures:{username}:{window}"
+
+
 # -- per site -----------------------------------------------------------------------
 
 
@@ -105,9 +116,24 @@ def days(site: str) -> str:
     return f"{_site(site)}:days"
 
 
-def stats(site: str, day: str) -> str:
-    """Hash: counters of the day, e.g. `served:counter:loket-5`, `service_ms:counter:...`."""
-    return f"{_site(site)}:stats:{day}"
+def services(site: str) -> str:
+    """Hash: service id -> JSON `{"open", "w", "s"}` (open flag, target wait and target
+    service minutes or null), written with the configuration; the scripts read it, so a
+    closed service or a changed target takes effect in the same step as the change."""
+    return f"{_site(site)}:services"
+
+
+def rollups(site: str) -> str:
+    """Prefix of the figures' rollup hashes (docs/measurement.md). The hash of one period
+    (a service day `YYYY-MM-DD` or a month `YYYY-MM`) and one dimension (`s` site, `a`
+    agency, `v` service, `c` counter, `o` officer, `h` hour) is `<prefix><period>:<dim>`,
+    fields `<unit id>|<metric>`; lua/_lib.lua builds the same names from this prefix."""
+    return f"{_site(site)}:roll:"
+
+
+def rollup(site: str, period: str, dim: str) -> str:
+    """Hash: the figures of one period and dimension (see `rollups`)."""
+    return f"{rollups(site)}{period}:{dim}"
 
 
 def recent(site: str) -> str:
@@ -133,3 +159,9 @@ def idempotency(site: str, digest: str) -> str:
 def rate_limit(site: str, kind: str, ident: str, window: int) -> str:
     """Integer with TTL: requests of one client in one time window."""
     return f"{_site(site)}:rate:{kind}:{ident}:{window}"
+
+
+def epoch(site: str) -> str:
+    """String: a random id of the site's event log, made when first read; a new one
+    means the log (and its seqs) started over, so a client's `since` means nothing."""
+    return f"{_site(site)}:epoch"

@@ -68,6 +68,7 @@ ERRORS: dict[str, type[LoketError]] = {
     "illegal_transition": Conflict,
     "already_rated": Conflict,
     "same_service": Unprocessable,
+    "idempotency_key_reused": Unprocessable,
 }
 
 Clock = Callable[[], datetime]
@@ -80,10 +81,20 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class Idem:
-    """An Idempotency-Key, already digested with the credential, method and path."""
+    """An Idempotency-Key, already digested with the credential, method and path, and the
+    digest of the request body it came with (the same key with another body is refused)."""
 
     digest: str
     ttl_ms: int = 600_000
+    body: str = ""
+
+    @property
+    def argv(self) -> str:
+        return f"{self.ttl_ms}:{self.body}"
+
+
+# What a script needs beyond the common keys and arguments, for a given service day.
+Extra = tuple[Sequence[str], Sequence[str]]
 
 
 class Store:
@@ -121,7 +132,9 @@ class Store:
         except (RedisError, OSError):
             return False
 
-    def _common(self, site: Site, idem: Idem | None, now: datetime) -> tuple[list[str], list[str]]:
+    def _common(
+        self, site: Site, idem: Idem | None, now: datetime, today: str
+    ) -> tuple[list[str], list[str]]:
         sid = site.id
         k = [
             keys.seq(sid),
@@ -130,13 +143,15 @@ class Store:
             keys.idempotency(sid, idem.digest if idem else "-"),
             keys.tickets(sid),
             keys.counters(sid),
+            keys.rollups(sid),
+            keys.services(sid),
         ]
         a = [
             sid,
             domain.local_iso(now, site.timezone),
-            domain.service_day(now, site.timezone),
+            today,
             str(self.event_log_len),
-            str(idem.ttl_ms) if idem else "0",
+            idem.argv if idem else "0",
             str(int(now.timestamp() * 1000)),
         ]
         return k, a
@@ -154,19 +169,28 @@ class Store:
         name: str,
         site: Site,
         idem: Idem | None,
-        extra_keys: Sequence[str] = (),
-        extra_args: Sequence[str] = (),
+        extra: Extra | Callable[[str], Extra] = ((), ()),
         *,
         now: datetime | None = None,
     ) -> dict[str, Any]:
+        """Run a script. `extra` is its own keys and arguments, or a function of the
+        service day that gives them (keys of the day: numbers, quotas, ...)."""
         now = now or self.clock()
-        k, a = self._common(site, idem, now)
-        k.extend(extra_keys)
-        a.extend(extra_args)
-        result = await self._eval(name, k, a)
-        if result.get("err") == "day_stale":
-            await self.rollover(site, now=now)
+        today = self._today(site, now)
+        for _ in range(3):
+            k, a = self._common(site, idem, now, today)
+            more_keys, more_args = extra(today) if callable(extra) else extra
+            k.extend(more_keys)
+            a.extend(more_args)
             result = await self._eval(name, k, a)
+            if result.get("err") == "day_stale":
+                await self.rollover(site, now=now)
+            elif result.get("err") == "day_ahead":
+                # Another process's clock passed midnight first: the day only moves
+                # forward, so this change belongs to the stored day.
+                today = str(result["day"])
+            else:
+                break
         return _checked(result)
 
     def _today(self, site: Site, now: datetime) -> str:
@@ -217,8 +241,10 @@ class Store:
             "config_load",
             site,
             None,
-            [keys.config(site.id)],
-            [site.to_json(), *(c.id for c in site.counters)],
+            (
+                [keys.config(site.id), keys.queue(site.id, "")],
+                [site.to_json(), *(c.id for c in site.counters)],
+            ),
         )
         self.forget(site.id)
         return int(result["seq"])
@@ -230,15 +256,17 @@ class Store:
         now = now or self.clock()
         stored = await self.redis.get(keys.day(site.id))
         stored_day = stored.decode() if stored else ""
-        if stored_day == self._today(site, now):
-            return False
+        if stored_day >= self._today(site, now):
+            return False  # the day only moves forward
         services = [s.id for s in site.services]
         result = await self._run(
             "rollover",
             site,
             None,
-            [keys.recent(site.id), *(keys.queue(site.id, s) for s in services)],
-            [stored_day, *services],
+            (
+                [keys.recent(site.id), *(keys.queue(site.id, s) for s in services)],
+                [stored_day, *services],
+            ),
             now=now,
         )
         if result.get("rolled"):
@@ -263,7 +291,9 @@ class Store:
                 keys.issued(site.id, d),
             )
         ]
-        result = await self._run("purge", site, None, [keys.days(site.id), *day_keys], old, now=now)
+        result = await self._run(
+            "purge", site, None, ([keys.days(site.id), *day_keys], old), now=now
+        )
         return int(result["purged"])
 
     # -- tickets ------------------------------------------------------------------
@@ -272,33 +302,34 @@ class Store:
         self, site: Site, service_id: str, *, priority: bool, idem: Idem | None
     ) -> dict[str, Any]:
         service = _service(site, service_id)
-        now = self.clock()
-        today = self._today(site, now)
-        result = await self._run(
-            "issue",
-            site,
-            idem,
-            [
-                keys.numbers(site.id, today),
-                keys.issued(site.id, today),
-                keys.queue(site.id, service.id),
-                keys.day_tickets(site.id, today),
-                keys.stats(site.id, today),
-                keys.days(site.id),
-            ],
-            [
-                secrets.token_urlsafe(16),
-                service.id,
-                service.agency,
-                service.prefix,
-                "1" if priority else "0",
-                "" if service.daily_quota is None else str(service.daily_quota),
-                "1" if service.open else "0",
-            ],
-            now=now,
-        )
+        ticket_id = secrets.token_urlsafe(16)
+
+        def extra(today: str) -> Extra:
+            return (
+                [
+                    keys.numbers(site.id, today),
+                    keys.issued(site.id, today),
+                    keys.queue(site.id, service.id),
+                    keys.day_tickets(site.id, today),
+                    keys.days(site.id),
+                ],
+                [
+                    ticket_id,
+                    service.id,
+                    service.agency,
+                    service.prefix,
+                    "1" if priority else "0",
+                    "" if service.daily_quota is None else str(service.daily_quota),
+                ],
+            )
+
+        result = await self._run("issue", site, idem, extra)
         ticket: dict[str, Any] = result["ticket"]
         return ticket
+
+    async def answered(self, site: Site, idem: Idem) -> bool:
+        """Whether a request with this Idempotency-Key was already answered (a retry)."""
+        return bool(await self.redis.exists(keys.idempotency(site.id, idem.digest)))
 
     async def ticket(self, site: Site, ticket_id: str) -> dict[str, Any]:
         if not domain.is_ticket_id(ticket_id):
@@ -322,7 +353,7 @@ class Store:
         if idem is not None:
             stored = await self.redis.get(keys.idempotency(site.id, idem.digest))
             if stored is not None:
-                return dict(_checked(json.loads(stored))["ticket"])
+                return dict(_checked(_idem_answer(stored, idem))["ticket"])
         for _ in range(3):
             ticket = await self.ticket(site, ticket_id)
             try:
@@ -331,9 +362,10 @@ class Store:
                 if exc.code == "moved":
                     continue
                 if idem is not None:  # a refusal decided here is the first answer too
+                    answer = json.dumps({"err": exc.code, "message": exc.message})
                     await self.redis.set(
                         keys.idempotency(site.id, idem.digest),
-                        json.dumps({"err": exc.code, "message": exc.message}),
+                        f"{idem.body}|{answer}",
                         px=idem.ttl_ms,
                         nx=True,
                     )
@@ -345,7 +377,7 @@ class Store:
         def run(ticket: dict[str, Any]) -> Awaitable[Any]:
             service = ticket["service"]
             return self._run(
-                "cancel", site, idem, [keys.queue(site.id, service)], [ticket_id, service]
+                "cancel", site, idem, ([keys.queue(site.id, service)], [ticket_id, service])
             )
 
         return await self._on_ticket(site, ticket_id, idem, run)
@@ -355,14 +387,11 @@ class Store:
     ) -> dict[str, Any]:
         if not domain.is_ticket_id(ticket_id):
             raise NotFound("No such ticket.")
-        now = self.clock()
         result = await self._run(
             "rate",
             site,
             idem,
-            [keys.ratings(site.id), keys.stats(site.id, self._today(site, now))],
-            [ticket_id, json.dumps(rating, ensure_ascii=False)],
-            now=now,
+            ([keys.ratings(site.id)], [ticket_id, json.dumps(rating, ensure_ascii=False)]),
         )
         return dict(result["ticket"])
 
@@ -391,20 +420,18 @@ class Store:
         self, site: Site, counter_id: str, *, actor: str, idem: Idem | None
     ) -> dict[str, Any] | None:
         counter = _counter(site, counter_id)
-        now = self.clock()
-        today = self._today(site, now)
         result = await self._run(
             "next",
             site,
             idem,
-            [
-                keys.stats(site.id, today),
-                keys.recent(site.id),
-                keys.service_times(site.id),
-                *(keys.queue(site.id, s) for s in counter.services),
-            ],
-            [counter.id, counter.name, actor, *counter.services],
-            now=now,
+            (
+                [
+                    keys.recent(site.id),
+                    keys.service_times(site.id),
+                    *(keys.queue(site.id, s) for s in counter.services),
+                ],
+                [counter.id, counter.name, actor, *counter.services],
+            ),
         )
         return result["ticket"]  # type: ignore[no-any-return]
 
@@ -419,20 +446,18 @@ class Store:
                 raise Conflict(
                     f"{counter.name} does not serve this ticket's service.", code="wrong_service"
                 )
-            now = self.clock()
-            today = self._today(site, now)
             return self._run(
                 "call",
                 site,
                 idem,
-                [
-                    keys.stats(site.id, today),
-                    keys.recent(site.id),
-                    keys.service_times(site.id),
-                    keys.queue(site.id, service),
-                ],
-                [counter.id, counter.name, actor, ticket_id, service],
-                now=now,
+                (
+                    [
+                        keys.recent(site.id),
+                        keys.service_times(site.id),
+                        keys.queue(site.id, service),
+                    ],
+                    [counter.id, counter.name, actor, ticket_id, service],
+                ),
             )
 
         return await self._on_ticket(site, ticket_id, idem, run)
@@ -440,41 +465,28 @@ class Store:
     async def recall(self, site: Site, counter_id: str, *, idem: Idem | None) -> dict[str, Any]:
         counter = _counter(site, counter_id)
         result = await self._run(
-            "recall", site, idem, [keys.recent(site.id)], [counter.id, counter.name]
+            "recall", site, idem, ([keys.recent(site.id)], [counter.id, counter.name])
         )
         return dict(result["ticket"])
 
     async def start(self, site: Site, counter_id: str, *, idem: Idem | None) -> dict[str, Any]:
         counter = _counter(site, counter_id)
-        result = await self._run("start", site, idem, [], [counter.id, counter.name])
+        result = await self._run("start", site, idem, ((), [counter.id, counter.name]))
         return dict(result["ticket"])
 
-    async def finish(
-        self, site: Site, counter_id: str, *, actor: str, idem: Idem | None
-    ) -> dict[str, Any]:
+    async def finish(self, site: Site, counter_id: str, *, idem: Idem | None) -> dict[str, Any]:
         counter = _counter(site, counter_id)
-        now = self.clock()
         result = await self._run(
             "finish",
             site,
             idem,
-            [keys.stats(site.id, self._today(site, now)), keys.service_times(site.id)],
-            [counter.id, counter.name, actor],
-            now=now,
+            ([keys.service_times(site.id)], [counter.id, counter.name]),
         )
         return dict(result["ticket"])
 
     async def no_show(self, site: Site, counter_id: str, *, idem: Idem | None) -> dict[str, Any]:
         counter = _counter(site, counter_id)
-        now = self.clock()
-        result = await self._run(
-            "no_show",
-            site,
-            idem,
-            [keys.stats(site.id, self._today(site, now))],
-            [counter.id, counter.name],
-            now=now,
-        )
+        result = await self._run("no_show", site, idem, ((), [counter.id, counter.name]))
         return dict(result["ticket"])
 
     async def transfer(
@@ -486,8 +498,10 @@ class Store:
             "transfer",
             site,
             idem,
-            [keys.queue(site.id, service.id)],
-            [counter.id, counter.name, service.id, service.agency, "1" if service.open else "0"],
+            (
+                [keys.queue(site.id, service.id)],
+                [counter.id, counter.name, service.id, service.agency],
+            ),
         )
         return dict(result["ticket"])
 
@@ -500,8 +514,7 @@ class Store:
             "counter_status",
             site,
             idem,
-            [],
-            [counter.id, counter.name, action, ",".join(sorted(allowed)), new_status, event],
+            ((), [counter.id, counter.name, action, ",".join(sorted(allowed)), new_status, event]),
         )
         return dict(result["counter"])
 
@@ -523,22 +536,19 @@ class Store:
         }
 
     async def counter_today(self, site: Site, counter_id: str) -> dict[str, Any]:
+        """The counter's figures of today so far (the officer console shows them)."""
         counter = _counter(site, counter_id)
         day = self._today(site, self.clock())
-        served, service_ms, no_show = await self.redis.hmget(
-            keys.stats(site.id, day),
-            [
-                f"served:counter:{counter.id}",
-                f"service_ms:counter:{counter.id}",
-                f"no_show:counter:{counter.id}",
-            ],
+        served, no_show, svc_n, svc_ms = await self.redis.hmget(
+            keys.rollup(site.id, day, "c"),
+            [f"{counter.id}|{m}" for m in ("served", "no_show", "svc_n", "svc_ms")],
         )
-        n = int(served or 0)
+        n = int(svc_n or 0)
         return {
             "day": day,
-            "served": n,
+            "served": int(served or 0),
             "no_show": int(no_show or 0),
-            "avg_service_s": round(int(service_ms or 0) / n / 1000) if n else None,
+            "avg_service_s": round(int(svc_ms or 0) / n / 1000) if n else None,
         }
 
     async def waiting_for(
@@ -562,14 +572,14 @@ class Store:
     # -- site ---------------------------------------------------------------------
 
     async def announce(self, site: Site, text: str, *, idem: Idem | None) -> int:
-        result = await self._run("announce", site, idem, [], [text])
+        result = await self._run("announce", site, idem, ((), [text]))
         return int(result["seq"])
 
     async def state(self, site: Site) -> dict[str, Any]:
         """The snapshot of spec section 2 (`/state`), with the seq it matches."""
         now = self.clock()
         await self.rollover(site, now=now)  # after midnight, show the new day at once
-        k, a = self._common(site, None, now)
+        k, a = self._common(site, None, now, self._today(site, now))
         services = [s.id for s in site.services]
         k.extend([keys.recent(site.id), keys.issued(site.id, self._today(site, now))])
         k.extend(keys.queue(site.id, s) for s in services)
@@ -616,6 +626,18 @@ class Store:
         pipe.expire(key, window_s * 2)
         count, _ = await pipe.execute()
         return int(count) <= limit
+
+
+def _idem_answer(stored: bytes, idem: Idem) -> dict[str, Any]:
+    """The first answer stored under an Idempotency-Key, or the refusal of a reuse."""
+    body, _, answer = stored.decode().partition("|")
+    if body != idem.body:
+        return {
+            "err": "idempotency_key_reused",
+            "message": "This Idempotency-Key was used with another request body.",
+        }
+    result: dict[str, Any] = json.loads(answer)
+    return result
 
 
 def _checked(result: dict[str, Any]) -> dict[str, Any]:

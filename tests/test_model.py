@@ -553,7 +553,7 @@ def machine(redis_url: str) -> type[RuleBasedStateMachine]:
 
             def request(i: Idem | None) -> Awaitable[Any]:
                 if action == "finish":
-                    return self.store.finish(self.site, counter, actor=ACTOR, idem=i)
+                    return self.store.finish(self.site, counter, idem=i)
                 method: Callable[..., Awaitable[Any]] = getattr(self.store, action)
                 return method(self.site, counter, idem=i)
 

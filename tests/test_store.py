@@ -79,12 +79,12 @@ async def test_full_life_recall_start_finish(
         await store.recall(site, "loket-1", idem=None)
     assert exc.value.code == "illegal_transition"
     clock.advance(seconds=240)
-    done = await store.finish(site, "loket-1", actor="budi", idem=None)
+    done = await store.finish(site, "loket-1", idem=None)
     assert done["id"] == t["id"] and done["status"] == "done"
     today = await store.counter_today(site, "loket-1")
     assert today["served"] == 1 and today["avg_service_s"] == 240
     with pytest.raises(Conflict) as exc:
-        await store.finish(site, "loket-1", actor="budi", idem=None)
+        await store.finish(site, "loket-1", idem=None)
     assert exc.value.code == "no_current_ticket"
 
 
@@ -235,7 +235,7 @@ async def test_day_rollover_cancels_waiting_and_restarts_numbers(
     state = await store.state(site)
     assert state["waiting"][KTP] == 1 and state["recent_calls"] == []
     # the ticket the counter held across midnight can still be finished
-    done = await store.finish(site, "loket-1", actor="budi", idem=None)
+    done = await store.finish(site, "loket-1", idem=None)
     assert done["id"] == waiting["id"]
     # a no-show of yesterday is no latecomer today
     assert not await store.rollover(site)

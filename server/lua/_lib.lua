@@ -3,29 +3,33 @@
 -- Common KEYS (every script):
 --   KEYS[1] seq       KEYS[2] events    KEYS[3] day
 --   KEYS[4] idem      KEYS[5] tickets   KEYS[6] counters
+--   KEYS[7] prefix of the rollup hashes (keys.rollups)   KEYS[8] services
 -- Common ARGV (every script):
 --   ARGV[1] site id   ARGV[2] now, ISO 8601 with the site's offset
 --   ARGV[3] today (service day YYYY-MM-DD)   ARGV[4] event log max length (approximate)
---   ARGV[5] idempotency TTL in ms, "0" when the request carries no Idempotency-Key
+--   ARGV[5] "TTL_MS:BODY_DIGEST" of the Idempotency-Key, "0" when the request has none
 --   ARGV[6] now in epoch ms
--- Script-specific KEYS and ARGV start at index 7.
+-- Script-specific KEYS start at index 9, script-specific ARGV at index 7.
 --
 -- Every script returns a JSON string: {"ok": ...} data or {"err": code, ...}.
 -- With an idempotency key the answer is stored under KEYS[4] in the same atomic step,
 -- and a repeat of the key returns it unchanged.
 
-local K_SEQ, K_EVENTS, K_DAY, K_IDEM, K_TICKETS, K_COUNTERS =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local SITE, NOW, TODAY, MAXLEN, IDEM_MS, NOW_MS =
-  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
+local K_SEQ, K_EVENTS, K_DAY, K_IDEM, K_TICKETS, K_COUNTERS, K_ROLL, K_SERVICES =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local SITE, NOW, TODAY, MAXLEN, NOW_MS =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[6])
+-- ARGV[5] is "TTL_MS:FINGERPRINT" of the Idempotency-Key ("0" without one): the
+-- fingerprint is the request body's digest, so a reused key with another body is refused.
+local IDEM_MS, IDEM_FP = string.match(ARGV[5], '^(%d+):?(.*)$')
+local HOUR = string.sub(NOW, 12, 13) -- the local hour of NOW (ISO 8601 with offset)
 local NULL = cjson.null
 local PRIORITY_OFFSET = 1125899906842624 -- 2^50, domain.PRIORITY_OFFSET
-
 local function is_null(v) return v == nil or v == NULL end
 
 local function answer(result)
   local text = cjson.encode(result)
-  if IDEM_MS ~= '0' then redis.call('SET', K_IDEM, text, 'PX', IDEM_MS) end
+  if IDEM_MS ~= '0' then redis.call('SET', K_IDEM, IDEM_FP .. '|' .. text, 'PX', IDEM_MS) end
   return text
 end
 
@@ -33,14 +37,26 @@ local function fail(code, message)
   return answer({err = code, message = message})
 end
 
--- The idempotent repeat, or a stale service day (the caller rolls the day and retries).
+-- The idempotent repeat, or a service day that is not the caller's: an older one is
+-- stale (the caller rolls the day over and retries); a newer one means the caller's
+-- clock is behind another process's (it retries on the stored day: the day only moves
+-- forward).
 local function prelude(check_day)
   if IDEM_MS ~= '0' then
     local previous = redis.call('GET', K_IDEM)
-    if previous then return previous end
+    if previous then
+      local bar = string.find(previous, '|', 1, true)
+      if string.sub(previous, 1, bar - 1) ~= IDEM_FP then
+        return cjson.encode({err = 'idempotency_key_reused',
+                             message = 'This Idempotency-Key was used with another request body.'})
+      end
+      return string.sub(previous, bar + 1)
+    end
   end
-  if check_day and redis.call('GET', K_DAY) ~= TODAY then
-    return cjson.encode({err = 'day_stale'})
+  if check_day then
+    local stored = redis.call('GET', K_DAY)
+    if stored and stored > TODAY then return cjson.encode({err = 'day_ahead', day = stored}) end
+    if stored ~= TODAY then return cjson.encode({err = 'day_stale'}) end
   end
   return nil
 end
@@ -85,25 +101,110 @@ end
 
 local function counter_ref(id, name) return {id = id, name = name} end
 
+-- == Figures (docs/measurement.md) ================================================
+-- Each transition adds to the rollups of the units it concerns, in the day's and the
+-- month's hash of each dimension, in this same atomic step. A ticket's stay at one
+-- service is a segment: `_q_ms`, `_q_day`, `_q_hour` say when it was queued (issue or
+-- transfer); `_seg_counter`, `_seg_officer` who first called it.
+
+-- Histogram bucket of a duration: 10 s wide up to 10 min, 60 s beyond; bucket b holds
+-- (upper(b-1), upper(b)], so "at most N minutes" is a whole number of buckets.
+local function bucket(ms)
+  if ms <= 0 then return 0 end
+  if ms <= 600000 then return math.ceil(ms / 10000) end
+  return 60 + math.ceil((ms - 600000) / 60000)
+end
+
+-- Add `fields` (metric -> n) to every unit of `units` (dim -> id) for a service day.
+local function roll(day, units, fields)
+  local month = string.sub(day, 1, 7)
+  for dim, id in pairs(units) do
+    local kd, km = K_ROLL .. day .. ':' .. dim, K_ROLL .. month .. ':' .. dim
+    for metric, n in pairs(fields) do
+      local f = id .. '|' .. metric
+      redis.call('HINCRBY', kd, f, n)
+      redis.call('HINCRBY', km, f, n)
+    end
+  end
+end
+
+local function duration(fields, name, hist, ms)
+  fields[name .. '_n'] = 1
+  fields[name .. '_ms'] = ms
+  fields[hist .. '|' .. bucket(ms)] = 1
+end
+
+-- A service's target (`w` wait, `s` service) in minutes, or nil.
+local function target(service, which)
+  local raw = redis.call('HGET', K_SERVICES, service)
+  if not raw then return nil end
+  local v = cjson.decode(raw)[which]
+  if is_null(v) then return nil end
+  return v
+end
+
+local function seg_day(t) return t._q_day or t._day end
+
+-- The units of a ticket's current segment; with `called`, its counter and officer too.
+local function seg_units(t, called)
+  local u = {s = '-', a = t.agency, v = t.service,
+             h = t._q_hour or string.sub(t.issued_at, 12, 13)}
+  if called then
+    if t._seg_counter then u.c = t._seg_counter end
+    if t._seg_officer then u.o = t._seg_officer end
+  end
+  return u
+end
+
+local function seg_roll(t, called, fields) roll(seg_day(t), seg_units(t, called), fields) end
+
+-- A new segment starts now (issue, transfer).
+local function new_segment(t)
+  t._q_ms, t._q_day, t._q_hour = NOW_MS, TODAY, HOUR
+  t._seg_counter, t._seg_officer = nil, nil
+end
+
+-- The end of a called segment that was served (done) or transferred out: service time.
+local function served_time(t, fields)
+  local ms = NOW_MS - (t._started_ms or t._called_ms or NOW_MS)
+  duration(fields, 'svc', 'sh', ms)
+  local goal = target(t.service, 's')
+  if goal then
+    fields.slas_n = 1
+    if ms <= goal * 60000 then fields.slas_met = 1 end
+  end
+  return ms
+end
+
+-- Counter open time: from a counter's first call (after opening, resuming or a new day)
+-- through its tickets, until it pauses or closes; kept as a running mark on the counter.
+local function clock_counter(c, counter_id)
+  if c.mark_ms and c.mark_day == TODAY and NOW_MS > c.mark_ms then
+    roll(TODAY, {s = '-', c = counter_id}, {open_ms = NOW_MS - c.mark_ms})
+  end
+  c.mark_ms, c.mark_day = NOW_MS, TODAY
+end
+
+local function stop_counter_clock(c, counter_id)
+  clock_counter(c, counter_id)
+  c.mark_ms, c.mark_day = nil, nil
+end
+
 -- Finish the ticket a counter holds (called or serving -> done), with its event and
--- the day's figures. K_STATS and K_TIMES are the stats hash and service-times hash.
-local function finish_held(c, counter, k_stats, k_times, actor)
+-- figures. K_TIMES is the service-times hash (wait estimates).
+local function finish_held(c, counter, k_times)
   local t = get_ticket(c.ticket)
   c.ticket = NULL
   if not t or (t.status ~= 'called' and t.status ~= 'serving') then return nil end
   t.status = 'done'
   t.finished_at = NOW
-  local began = t._started_ms or t._called_ms or NOW_MS
-  local service_ms = NOW_MS - began
+  local fields = {served = 1}
+  if not t._started_ms then fields.unstarted = 1 end
+  local service_ms = served_time(t, fields)
+  seg_roll(t, true, fields)
+  c.last_done, c.last_done_ms = t.id, NOW_MS
+  clock_counter(c, counter.id)
   put_ticket(t)
-  redis.call('HINCRBY', k_stats, 'served:counter:' .. counter.id, 1)
-  redis.call('HINCRBY', k_stats, 'service_ms:counter:' .. counter.id, service_ms)
-  redis.call('HINCRBY', k_stats, 'served:service:' .. t.service, 1)
-  redis.call('HINCRBY', k_stats, 'service_ms:service:' .. t.service, service_ms)
-  if t._officer then
-    redis.call('HINCRBY', k_stats, 'served:officer:' .. t._officer, 1)
-    redis.call('HINCRBY', k_stats, 'service_ms:officer:' .. t._officer, service_ms)
-  end
   -- the latest 20 service times of the service, for wait estimates
   local times = redis.call('HGET', k_times, t.service) or ''
   local list = {tostring(math.floor(service_ms / 1000))}
@@ -117,8 +218,22 @@ local function finish_held(c, counter, k_stats, k_times, actor)
 end
 
 -- Call a ticket to a counter: the ticket must already be out of its queue.
-local function call_ticket(t, c, counter, k_stats, k_recent, actor)
-  local wait_ms = NOW_MS - t._issued_ms
+local function call_ticket(t, c, counter, k_recent, actor)
+  if t.status == 'no_show' then
+    -- a latecomer: the segment did not end in a no-show after all
+    seg_roll(t, true, {no_show = -1})
+  elseif not t._seg_counter then
+    t._seg_counter, t._seg_officer = counter.id, actor
+    local wait_ms = NOW_MS - (t._q_ms or t._issued_ms)
+    local fields = {called = 1}
+    duration(fields, 'wait', 'wh', wait_ms)
+    local goal = target(t.service, 'w')
+    if goal then
+      fields.sla_n = 1
+      if wait_ms <= goal * 60000 then fields.sla_met = 1 end
+    end
+    seg_roll(t, true, fields)
+  end
   t.status = 'called'
   t.called_at = NOW
   t.started_at = NULL
@@ -129,9 +244,8 @@ local function call_ticket(t, c, counter, k_stats, k_recent, actor)
   t._officer = actor
   put_ticket(t)
   c.ticket = t.id
-  redis.call('HINCRBY', k_stats, 'called:service:' .. t.service, 1)
-  redis.call('HINCRBY', k_stats, 'wait_ms:service:' .. t.service, wait_ms)
-  redis.call('HINCRBY', k_stats, 'called:counter:' .. counter.id, 1)
+  c.officer = actor
+  clock_counter(c, counter.id)
   redis.call('LREM', k_recent, 0, t.id)
   redis.call('LPUSH', k_recent, t.id)
   redis.call('LTRIM', k_recent, 0, 9)

@@ -1,7 +1,7 @@
 -- call: finish the counter's current ticket, then call one named ticket out of turn:
 -- a waiting one, or a no-show of the same service day (a latecomer).
 -- Events: ticket.finished (if one was held), ticket.called.
--- KEYS[7] stats(today)  KEYS[8] recent  KEYS[9] service_times  KEYS[10] queue(service)
+-- KEYS[9] recent  KEYS[10] service_times  KEYS[11] queue(service)
 -- ARGV[7] counter id  ARGV[8] counter name  ARGV[9] actor  ARGV[10] ticket id
 -- ARGV[11] the ticket's service as the caller read it (a mismatch means it moved: retry)
 local early = prelude(true)
@@ -16,9 +16,9 @@ local latecomer = t.status == 'no_show' and t._day == TODAY
 if t.status ~= 'waiting' and not latecomer then
   return fail('illegal_transition', 'Only a waiting ticket or a no-show of today can be called.')
 end
-if not is_null(c.ticket) then finish_held(c, counter, KEYS[7], KEYS[9], ARGV[9]) end
-redis.call('ZREM', KEYS[10], t.id)
-call_ticket(t, c, counter, KEYS[7], KEYS[8], ARGV[9])
+if not is_null(c.ticket) then finish_held(c, counter, KEYS[10]) end
+redis.call('ZREM', KEYS[11], t.id)
+call_ticket(t, c, counter, KEYS[9], ARGV[9])
 put_counter(counter.id, c)
-emit('ticket.called', t, counter, {[t.service] = redis.call('ZCARD', KEYS[10])})
+emit('ticket.called', t, counter, {[t.service] = redis.call('ZCARD', KEYS[11])})
 return answer({ok = true, ticket = t})

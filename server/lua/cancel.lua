@@ -1,5 +1,5 @@
 -- cancel: a waiting ticket is withdrawn: waiting -> cancelled (event ticket.cancelled).
--- KEYS[7] queue(service)
+-- KEYS[9] queue(service)
 -- ARGV[7] ticket id  ARGV[8] the ticket's service as the caller read it ("moved" if not)
 local early = prelude(true)
 if early then return early end
@@ -10,6 +10,7 @@ if t.status ~= 'waiting' then return fail('illegal_transition', 'Only a waiting 
 t.status = 'cancelled'
 t.finished_at = NOW
 put_ticket(t)
-redis.call('ZREM', KEYS[7], t.id)
-emit('ticket.cancelled', t, nil, {[t.service] = redis.call('ZCARD', KEYS[7])})
+seg_roll(t, false, {cancelled = 1})
+redis.call('ZREM', KEYS[9], t.id)
+emit('ticket.cancelled', t, nil, {[t.service] = redis.call('ZCARD', KEYS[9])})
 return answer({ok = true, ticket = t})

@@ -1,5 +1,7 @@
 -- rate: the visitor's satisfaction rating of a done ticket, once (event ticket.rated).
--- KEYS[7] ratings  KEYS[8] stats(today)
+-- Figures, on the day it is given, for the ticket's last service, counter and officer:
+-- the one-tap score, and the nine elements when the survey answers all of them.
+-- KEYS[9] ratings
 -- ARGV[7] ticket id  ARGV[8] rating JSON {score, answers, comment}
 local early = prelude(true)
 if early then return early end
@@ -15,9 +17,18 @@ rating.counter = t.counter
 rating.officer = t._officer or NULL
 rating.day = t._day
 rating.at = NOW
-redis.call('HSET', KEYS[7], t.id, cjson.encode(rating))
-redis.call('HINCRBY', KEYS[8], 'ratings', 1)
-redis.call('HINCRBY', KEYS[8], 'rating_sum', rating.score)
+redis.call('HSET', KEYS[9], t.id, cjson.encode(rating))
+local fields = {rating_n = 1, rating_sum = rating.score}
+local answered = 0
+for _ in pairs(rating.answers or {}) do answered = answered + 1 end
+if answered == 9 then -- a complete survey: the IKM counts only these
+  fields.ikm_n = 1
+  for element, value in pairs(rating.answers) do fields['q|' .. element] = value end
+end
+local units = {s = '-', a = t.agency, v = t.service, h = HOUR}
+if not is_null(t.counter) then units.c = t.counter.id end
+if t._officer then units.o = t._officer end
+roll(TODAY, units, fields)
 t.rated = true
 put_ticket(t)
 emit('ticket.rated', t, t.counter, {}, {score = rating.score})

@@ -1,5 +1,5 @@
--- recall: announce the counter's called ticket again (event ticket.recalled).
--- KEYS[7] recent
+-- recall: announce the counter's called ticket again (event ticket.recalled); figures: recalls.
+-- KEYS[9] recent
 -- ARGV[7] counter id  ARGV[8] counter name
 local early = prelude(true)
 if early then return early end
@@ -8,8 +8,9 @@ if not counter then return c end
 if t.status ~= 'called' then return fail('illegal_transition', 'Only a called ticket can be recalled.') end
 t.recalls = t.recalls + 1
 put_ticket(t)
-redis.call('LREM', KEYS[7], 0, t.id)
-redis.call('LPUSH', KEYS[7], t.id)
-redis.call('LTRIM', KEYS[7], 0, 9)
+seg_roll(t, true, {recalls = 1})
+redis.call('LREM', KEYS[9], 0, t.id)
+redis.call('LPUSH', KEYS[9], t.id)
+redis.call('LTRIM', KEYS[9], 0, 9)
 emit('ticket.recalled', t, counter, {})
 return answer({ok = true, ticket = t})

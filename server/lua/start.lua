@@ -1,4 +1,5 @@
--- start: the visitor arrived at the counter: called -> serving (event ticket.started).
+-- start: the visitor arrived at the counter: called -> serving (event ticket.started);
+-- figures: walk time.
 -- ARGV[7] counter id  ARGV[8] counter name
 local early = prelude(true)
 if early then return early end
@@ -9,5 +10,8 @@ t.status = 'serving'
 t.started_at = NOW
 t._started_ms = NOW_MS
 put_ticket(t)
+local fields = {}
+duration(fields, 'walk', 'kh', NOW_MS - (t._called_ms or NOW_MS))
+seg_roll(t, true, fields)
 emit('ticket.started', t, counter, {})
 return answer({ok = true, ticket = t})

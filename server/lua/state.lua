@@ -1,5 +1,5 @@
 -- state (read only): one consistent snapshot of a site with the seq it matches.
--- KEYS[7] recent  KEYS[8] issued(today)  KEYS[9..] queue per service
+-- KEYS[9] recent  KEYS[10] issued(today)  KEYS[11..] queue per service
 -- ARGV[7..] service per queue
 -- Returns {seq, counters: {id: {status, ticket}}, tickets: {id: ticket}, recent: [id],
 --          waiting: {service: n}, issued: {service: n}}
@@ -11,12 +11,12 @@ for i = 1, #flat, 2 do
   counters[flat[i]] = c
   if not is_null(c.ticket) then tickets[c.ticket] = get_ticket(c.ticket) end
 end
-for _, id in ipairs(redis.call('LRANGE', KEYS[7], 0, 9)) do
+for _, id in ipairs(redis.call('LRANGE', KEYS[9], 0, 9)) do
   recent[#recent + 1] = id
   tickets[id] = get_ticket(id)
 end
-for i = 9, #KEYS do waiting[ARGV[i - 2]] = redis.call('ZCARD', KEYS[i]) end
-flat = redis.call('HGETALL', KEYS[8])
+for i = 11, #KEYS do waiting[ARGV[i - 4]] = redis.call('ZCARD', KEYS[i]) end
+flat = redis.call('HGETALL', KEYS[10])
 for i = 1, #flat, 2 do issued[flat[i]] = tonumber(flat[i + 1]) end
 return cjson.encode({seq = seq, counters = counters, tickets = tickets, recent = recent,
                      waiting = waiting, issued = issued})
