@@ -11,12 +11,13 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import api, openapi, realtime
+from . import api, guard, openapi, realtime
 from .auth import Authenticator
 from .errors import LoketError, NotFound
 from .fanout import Fanout
@@ -104,6 +105,51 @@ async def on_crash(request: Request, exc: Exception) -> Response:
     )
 
 
+# Pages and answers (spec section 9). No inline scripts or styles anywhere: scripts are
+# ES modules under /static, styles are CSS files; media may be clips fetched as blobs.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "media-src 'self' blob: data:",
+        "connect-src 'self' ws: wss:",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    ]
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),  # the visitor status page's URL is a secret
+]
+
+
+class SecurityHeaders:
+    """Adds SECURITY_HEADERS to every HTTP answer that does not set them itself. Plain
+    ASGI: websockets pass through untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 class Loket(Starlette):
     """Starlette, with the event websocket routed ahead of the middleware stack: each of
     thousands of open sockets then costs only its own small task (realtime.py)."""
@@ -130,6 +176,7 @@ def tune_gc(settings: Settings) -> None:
 def create_app(settings: Settings) -> Starlette:
     from counter_client import pages as counter_pages
     from display import pages as display_pages
+    from display.staff import pages as staff_pages
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -155,6 +202,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.realtime = realtime.Services(store, fanout, auth, settings)
         ticker = asyncio.create_task(_day_ticker(store))
         tune_gc(settings)
+        guard.quiet_noisy_logs()
         try:
             yield
         finally:
@@ -169,10 +217,12 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/openapi.json", openapi.endpoint),
         *display_pages.routes(),
         *counter_pages.routes(),
+        *staff_pages.routes(),
     ]
     app = Loket(
         routes=routes,
         lifespan=lifespan,
+        middleware=[Middleware(SecurityHeaders)],
         exception_handlers={
             LoketError: on_loket_error,
             HTTPException: on_http_error,

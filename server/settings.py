@@ -27,6 +27,13 @@ class Settings:
     ws_queue_len: int = 256  # events buffered per websocket before it is dropped
     ws_heartbeat_s: float = 15.0  # a heartbeat frame to every websocket this often
     login_rate_per_minute: int = 20  # per client address
+    # Connection limits (guard.py): a request's headers must arrive within this time,
+    # and one client address holds at most this many connections (trusted proxies exempt)
+    header_timeout_s: float = 10.0
+    max_connections_per_client: int = 200
+    ws_max_frame_bytes: int = 4096  # a bigger frame from a client closes its socket (1009)
+    store_ping_timeout_s: float = 1.0  # /readyz answers 503 past this
+    store_restart_check_s: float = 0.5  # how often `loket serve` checks its embedded store
     # the garbage collector's thresholds for this process (None: Python's defaults)
     gc_threshold: tuple[int, int, int] | None = (20_000, 50, 20)
 
