@@ -190,16 +190,27 @@ async def get_state(request: Request) -> Response:
 
 
 async def get_events(request: Request) -> Response:
+    """A page of events after `since` (`limit` at most), and whether the log still held
+    every event after `since` (`complete`: false means some are gone, read the state)."""
+    most = 1000  # events in one answer, at most (and by default)
     site, principal = await reader_site(request)
     since = parse_since(request.query_params.get("since", "0"))
-    events, _ = await _store(request).log.events_after(site.id, since)
+    limit = parse_since(request.query_params.get("limit", str(most)), "limit")
+    if not 1 <= limit <= most:
+        raise InvalidField("limit", f"must be from 1 to {most}")
+    page = await _store(request).log.page(site.id, since, limit)
     with_id = sees_ids(principal, site.id)
-    return Json({"events": [domain.event_view(e, with_id=with_id) for e in events]})
+    return Json(
+        {
+            "events": [domain.event_view(e, with_id=with_id) for e in page.events],
+            "complete": page.complete,
+        }
+    )
 
 
-def parse_since(raw: str | None) -> int:
+def parse_since(raw: str | None, name: str = "since") -> int:
     if raw is None or not raw.isdigit() or len(raw) > 18:
-        raise InvalidField("since", "must be a non-negative integer")
+        raise InvalidField(name, "must be a non-negative integer")
     return int(raw)
 
 

@@ -5,6 +5,13 @@ most twice (with ticket ids for staff, without for the public), filters it per s
 and appends it to that socket's bounded buffer. Each socket's sender drains its own
 buffer, so a slow client never delays the others; one that lets its buffer fill up is
 cut off (it reconnects with `since` and replays what it missed).
+
+The reader also works out visitors' positions: after each batch of events that moved a
+queue some phone watches, it reads those queues once (one round trip, however many
+phones) and gives each phone its own line, only when it changed. When the store is lost
+(a read fails), every socket of the site is closed (1013): screens show they are offline
+and catch up when they come back, instead of living on heartbeats from a dead line. A
+second task re-checks the credentials of open sockets and closes revoked ones (1008).
 """
 
 from __future__ import annotations
@@ -13,21 +20,31 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import domain
 from .config import Site
+from .estimate import estimate_wait_s
+from .eventlog import Queues
 from .store import FAILURES, Store
 
 log = logging.getLogger("loket.fanout")
+
+POLICY_VIOLATION = 1008
+TRY_AGAIN_LATER = 1013
+STORE_LOST = (TRY_AGAIN_LATER, "store unavailable; reconnect")
+TOO_SLOW = (TRY_AGAIN_LATER, "too slow; resume with since")
+REVOKED = (POLICY_VIOLATION, "credential revoked")
+SITE_EVENTS = frozenset({"site.day_reset", "site.config_changed", "site.announcement"})
 
 # What a socket's buffer holds: (kind, seq, ASGI message). The message is built once
 # per event (and audience) and shared by every socket that gets it.
 EVENT = 0  # an encoded event to send
 CATCH_UP = 1  # the socket is behind the reader: send the log's events up to seq
 HEARTBEAT = 2  # a keep-alive frame; a send that fails tells us the client left
+POSITION = 3  # a phone's ticket.position (NO_MESSAGE: work it out from the store)
 Message = dict[str, Any]
 Item = tuple[int, int, Message]
 HEARTBEAT_MESSAGE: Message = {"type": "websocket.send", "text": '{"type":"heartbeat"}'}
@@ -42,13 +59,20 @@ class Subscriber:
     wants: Callable[[Site, dict[str, Any]], bool] | None  # None: every event
     limit: int
     ticket: str | None = None
+    # The raw credential the socket came with, and how to ask whether it still holds.
+    credential: str | None = None
+    verify: Callable[[str], Awaitable[bool]] | None = None
     pending: list[Item] = field(default_factory=list)  # `limit` items at most
     wakeup: asyncio.Future[None] | None = None
-    overflowed: bool = False
+    closing: tuple[int, str] | None = None  # set when we cut it off: close code, reason
     quiet: bool = True  # nothing sent since the last heartbeat round
     slot: int = 0  # which slice of the heartbeat interval is this socket's
     sender: asyncio.Task[None] | None = None
-    last_position: tuple[Any, ...] | None = None
+    # A phone's ticket as last known (from the store, then from its events), and the
+    # last ticket.position text sent, so that only changes are sent.
+    ticket_status: str | None = None
+    ticket_service: str | None = None
+    last_position: str | None = None
 
     def push(self, item: Item) -> bool:
         """Buffer an item for the sender; False when the buffer is full."""
@@ -75,24 +99,66 @@ def encode(event: dict[str, Any], with_id: bool) -> str:
     return json.dumps(view, ensure_ascii=False, separators=(",", ":"))
 
 
+def position_text(status: str, position: int | None, wait_s: int | None) -> str:
+    return json.dumps(
+        {
+            "type": "ticket.position",
+            "status": status,
+            "position": position,
+            "estimated_wait_s": wait_s,
+        }
+    )
+
+
+def affected_services(site: Site, event: dict[str, Any]) -> Iterable[str]:
+    """The services whose queue, or whose load (open counters, service times), an event
+    may have changed: what visitors' positions and estimates depend on."""
+    if event["type"] in SITE_EVENTS:
+        return site.service_by_id
+    out = set(event.get("waiting") or ())
+    ticket = event.get("ticket") or {}
+    if ticket.get("service"):
+        out.add(ticket["service"])
+    if event["type"].startswith("counter."):
+        counter = site.counter_by_id.get((event.get("counter") or {}).get("id", ""))
+        out.update(counter.services if counter else ())
+    return out
+
+
+def load_of(site: Site, queues: Queues, service_id: str) -> tuple[int, list[float]]:
+    """Open counters serving a service, and its latest service times (s)."""
+    open_counters = 0
+    for c in site.counters:
+        if service_id in c.services:
+            raw = queues.counters.get(c.id)
+            open_counters += raw is None or json.loads(raw)["status"] == domain.OPEN
+    times = queues.service_times.get(service_id)
+    samples = [float(v) for v in times.decode().split(",") if v] if times else []
+    return open_counters, samples
+
+
 class Fanout:
-    def __init__(self, store: Store, heartbeat_s: float = 15.0) -> None:
+    def __init__(self, store: Store, heartbeat_s: float = 15.0, *, recheck_s: float = 2.0) -> None:
         self.store = store
         self.heartbeat_s = heartbeat_s
+        self.recheck_s = recheck_s  # how often open sockets' credentials are re-checked
         self.subscribers: dict[str, set[Subscriber]] = {}
         self.readers: dict[str, asyncio.Task[None]] = {}
         self.position: dict[str, int] = {}  # seq of the last event each reader delivered
         self.beat: asyncio.Task[None] | None = None
+        self.recheck: asyncio.Task[None] | None = None
         self.joined = 0
 
     def subscribe(self, sub: Subscriber, last: int) -> None:
-        """Deliver events after `last` (the seq the socket's snapshot or replay ends at)."""
+        """Deliver events after `last` (the seq the socket's snapshot or replay ends at,
+        never past the log's head: realtime.py refuses a `since` ahead of it)."""
         self.subscribers.setdefault(sub.site, set()).add(sub)
         self.joined += 1
         sub.slot = self.joined % HEARTBEAT_SLICES
         reader = self.readers.get(sub.site)
         if reader is None or reader.done():
-            # A restarted reader resumes where the old one stopped, for the sockets it had.
+            # A restarted reader resumes where the old one stopped, for the sockets it
+            # had (and never past the stored head, whatever a subscriber said: _read).
             start = min(self.position.get(sub.site, last), last)
             self.position[sub.site] = start
             self.readers[sub.site] = asyncio.create_task(self._read(sub.site, start))
@@ -100,12 +166,23 @@ class Fanout:
             sub.push((CATCH_UP, self.position[sub.site], NO_MESSAGE))
         if self.beat is None or self.beat.done():
             self.beat = asyncio.create_task(self._heartbeat())
+        if sub.credential is not None and (self.recheck is None or self.recheck.done()):
+            self.recheck = asyncio.create_task(self._recheck())
 
     def unsubscribe(self, sub: Subscriber) -> None:
         self.subscribers.get(sub.site, set()).discard(sub)
 
+    def kick(self, sub: Subscriber, why: tuple[int, str]) -> None:
+        """Cut a socket off (even mid-send): its sender closes it with `why`. It gets
+        nothing more meanwhile, heartbeats included."""
+        if sub.closing is not None:
+            return
+        sub.closing = why
+        if sub.sender is not None:
+            sub.sender.cancel()
+
     async def close(self) -> None:
-        tasks = [*self.readers.values(), *([self.beat] if self.beat else [])]
+        tasks = [*self.readers.values(), *(t for t in (self.beat, self.recheck) if t)]
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -123,49 +200,145 @@ class Fanout:
             tick = (tick + 1) % HEARTBEAT_SLICES
             for subs in self.subscribers.values():
                 for sub in subs:
-                    if sub.slot != tick:
+                    if sub.slot != tick or sub.closing is not None:
                         continue
                     if sub.quiet:
                         sub.push((HEARTBEAT, 0, HEARTBEAT_MESSAGE))
                     sub.quiet = True
 
+    async def _recheck(self) -> None:
+        """Every few seconds, ask once per distinct credential whether it still holds,
+        and close the sockets of a revoked one. A store that does not answer is the
+        reader's business (it closes the sockets); here the round is just skipped."""
+        while True:
+            await asyncio.sleep(self.recheck_s)
+            holders: dict[str, list[Subscriber]] = {}
+            for subs in self.subscribers.values():
+                for sub in subs:
+                    if sub.credential is not None and sub.closing is None:
+                        holders.setdefault(sub.credential, []).append(sub)
+            for credential, group in holders.items():
+                verify = group[0].verify
+                if verify is None:
+                    continue
+                try:
+                    valid = await verify(credential)
+                except FAILURES as exc:
+                    log.warning("re-checking credentials: %s", exc)
+                    break
+                if not valid:
+                    for sub in group:
+                        self.kick(sub, REVOKED)
+
+    def _lost(self, site_id: str, exc: BaseException) -> None:
+        """The store failed under the reader: close the site's sockets (1013). The reader
+        ends; the next socket to subscribe starts a new one where this one stopped."""
+        log.warning("event reader for %s: %s; closing its sockets", site_id, exc)
+        for sub in self.subscribers.get(site_id, ()):
+            self.kick(sub, STORE_LOST)
+
     async def _read(self, site_id: str, after: int) -> None:
+        try:
+            head = await self.store.log.last_seq(site_id)
+        except FAILURES as exc:
+            self._lost(site_id, exc)
+            return
+        if after > head:  # never wait past the real head: those seqs may never come
+            after = self.position[site_id] = head
         last = f"{after}-0"
-        backoff = 0.2
         while True:
             try:
                 rows = await self.store.log.read_events([site_id], {site_id: last}, block_ms=2000)
-                site = await self.store.site(site_id) if rows else None
-                backoff = 0.2
-            except FAILURES as exc:
-                log.warning("event reader for %s: %s", site_id, exc)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            for _, entry_id, raw in rows:
-                last = entry_id
-                event = json.loads(raw)
-                self.position[site_id] = event["seq"]
-                if event["type"] == "site.config_changed":
-                    self.store.forget(site_id)
-                    with contextlib.suppress(*FAILURES):
+                if not rows:
+                    continue
+                site = await self.store.site(site_id)
+                batch = []
+                for _, entry_id, raw in rows:
+                    last = entry_id
+                    event = json.loads(raw)
+                    self.position[site_id] = event["seq"]
+                    if event["type"] == "site.config_changed":
+                        self.store.forget(site_id)
                         site = await self.store.site(site_id)
-                assert site is not None
-                self._deliver(site, event)
+                    self._deliver(site, event)
+                    batch.append(event)
+                await self._positions(site, batch)
+            except FAILURES as exc:
+                self._lost(site_id, exc)
+                return
+
+    def _push(self, sub: Subscriber, item: Item) -> None:
+        if not sub.push(item):
+            self.kick(sub, TOO_SLOW)  # it reconnects with since and replays
 
     def _deliver(self, site: Site, event: dict[str, Any]) -> None:
         messages: dict[bool, Message] = {}
         seq = event["seq"]
         for sub in self.subscribers.get(site.id, ()):
-            if sub.wants is not None and not sub.wants(site, event):
+            if sub.closing is not None or (sub.wants is not None and not sub.wants(site, event)):
                 continue
             message = messages.get(sub.with_id)
             if message is None:
                 text = encode(event, sub.with_id)
                 message = messages[sub.with_id] = {"type": "websocket.send", "text": text}
             sub.quiet = False
-            if not sub.push((EVENT, seq, message)) and not sub.overflowed:
-                # Too slow: stop its sender (even mid-send); the socket gets closed.
-                sub.overflowed = True
-                if sub.sender is not None:
-                    sub.sender.cancel()
+            self._push(sub, (EVENT, seq, message))
+
+    async def _positions(self, site: Site, events: list[dict[str, Any]]) -> None:
+        """After a batch of events: the visitors' phones whose ticket or queue moved get
+        their new ticket.position. One read of the queues concerned, whatever the number
+        of phones."""
+        phones: dict[str, list[Subscriber]] = {}
+        for sub in self.subscribers.get(site.id, ()):
+            if sub.ticket is not None and sub.ticket_status is not None and not sub.closing:
+                phones.setdefault(sub.ticket, []).append(sub)
+        if not phones:
+            return
+        moved: set[str] = set()
+        touched: set[str] = set()  # tickets of phones whose own ticket changed
+        for event in events:
+            moved.update(affected_services(site, event))
+            ticket = event.get("ticket") or {}
+            for sub in phones.get(ticket.get("id", ""), ()):
+                sub.ticket_status, sub.ticket_service = ticket["status"], ticket["service"]
+                touched.add(ticket["id"])
+        subs = [sub for group in phones.values() for sub in group]
+        needed = sorted(
+            {
+                sub.ticket_service
+                for sub in subs
+                if sub.ticket_status == domain.WAITING
+                and sub.ticket_service is not None
+                and sub.ticket_service in moved
+            }
+        )
+        queues = Queues({}, {}, {})
+        if needed:
+            serving = [c.id for c in site.counters if set(c.services) & set(needed)]
+            queues = await self.store.log.queues(site.id, needed, serving)
+        ranks = {s: {t: n for n, t in enumerate(ids, 1)} for s, ids in queues.waiting.items()}
+        loads = {s: load_of(site, queues, s) for s in needed}
+        for sub in subs:
+            if sub.closing is not None or sub.ticket_status is None:
+                continue
+            if sub.ticket_status != domain.WAITING:
+                if sub.ticket in touched:
+                    text = position_text(sub.ticket_status, None, None)
+                    self._send_position(sub, text)
+                continue
+            service = sub.ticket_service or ""
+            if service not in ranks:
+                continue  # its queue did not move
+            position = ranks[service].get(sub.ticket or "")
+            if position is None:
+                # Gone from its queue by a change we have no event for yet (or none:
+                # a day reset): let the socket ask the store about its own ticket.
+                self._push(sub, (POSITION, 0, NO_MESSAGE))
+                continue
+            wait = estimate_wait_s(position, *loads[service])
+            self._send_position(sub, position_text(domain.WAITING, position, wait))
+
+    def _send_position(self, sub: Subscriber, text: str) -> None:
+        if text != sub.last_position:
+            sub.last_position = text
+            self._push(sub, (POSITION, 0, {"type": "websocket.send", "text": text}))

@@ -24,11 +24,24 @@ from starlette.requests import cookie_parser
 from starlette.types import Receive, Scope, Send
 
 from . import domain
-from .auth import Authenticator, require, sees_ids
+from .auth import DEVICE_COOKIE, SESSION_COOKIE, Authenticator, Principal, require, sees_ids
+from .auth import digest as auth_digest
 from .config import Site
 from .errors import LoketError, NotFound, Unauthorized
 from .estimate import estimate_wait_s
-from .fanout import EVENT, HEARTBEAT, Fanout, Subscriber, encode
+from .fanout import (
+    CATCH_UP,
+    EVENT,
+    POLICY_VIOLATION,
+    POSITION,
+    SITE_EVENTS,
+    STORE_LOST,
+    TRY_AGAIN_LATER,
+    Fanout,
+    Subscriber,
+    encode,
+    position_text,
+)
 from .settings import Settings
 from .store import FAILURES, Store
 
@@ -36,9 +49,8 @@ log = logging.getLogger("loket.realtime")
 
 PATH = re.compile(r"/ws/sites/([^/]+)/events")
 NORMAL_CLOSURE = 1000
-POLICY_VIOLATION = 1008
-TRY_AGAIN_LATER = 1013
-SITE_EVENTS = frozenset({"site.day_reset", "site.config_changed", "site.announcement"})
+SINCE_AHEAD = "since is ahead of the log; reconnect without since"
+DEFAULT_PORTS = {"80", "443"}
 GONE = (OSError, RuntimeError)  # what sending to a client that left raises
 NONE: frozenset[str] = frozenset()
 
@@ -123,6 +135,12 @@ class Services:
     auth: Authenticator
     settings: Settings
 
+    async def still_valid(self, credential: str) -> bool:
+        """Whether a socket's credential still holds, asking the store (not the cache):
+        the fan-out calls this every few seconds, once per distinct credential."""
+        self.auth.forget(credential)
+        return await self.auth.from_token(credential) is not None
+
 
 class Socket:
     """The sending side of one websocket: plain ASGI messages."""
@@ -150,13 +168,14 @@ async def events_endpoint(
     await send({"type": "websocket.accept"})
     ws = Socket(send)
     try:
-        site, flt, sub, since = await _open(services, scope, site_id)
-        last = await _start(ws, services.store, site, flt, sub, since)
+        site, flt, sub, since, epoch = await _open(services, scope, site_id)
+        last = await _start(ws, services.store, site, flt, sub, since, epoch)
+        await _position(ws, services.store, sub)  # before subscribing: see _send
     except Refused as exc:
         await ws.close(POLICY_VIOLATION, exc.reason)
         return
     except FAILURES:
-        await ws.close(TRY_AGAIN_LATER, "store unavailable; reconnect")
+        await ws.close(*STORE_LOST)
         return
     except GONE:
         return
@@ -168,9 +187,46 @@ async def events_endpoint(
         services.fanout.unsubscribe(sub)
 
 
+def _credential(
+    headers: Headers, q: QueryParams, principal: Principal | None
+) -> tuple[str | None, bool]:
+    """The raw credential that authenticated the socket (to re-check it later), and
+    whether it was a cookie. Mirrors Authenticator.from_request: header, token=, cookies."""
+    if principal is None:
+        return None, False
+    header = headers.get("authorization")
+    if header is not None:
+        return header.partition(" ")[2].strip(), False
+    if q.get("token") is not None:
+        return q["token"], False
+    jar = cookie_parser(headers.get("cookie", ""))
+    for name in (SESSION_COOKIE, DEVICE_COOKIE):
+        cookie = jar.get(name)
+        if cookie and principal.key in (auth_digest(cookie), "admin"):
+            return cookie, True
+    return None, False
+
+
+def _host_port(netloc: str) -> str:
+    """`host:port` lowercased, without a default port (80, 443): schemes are not
+    compared, so a page behind a TLS proxy matches its own host."""
+    host, sep, port = netloc.strip().lower().rpartition(":")
+    if not sep or "]" in port:  # no port (or the end of an IPv6 literal)
+        return netloc.strip().lower()
+    return host if port in DEFAULT_PORTS else f"{host}:{port}"
+
+
+def _same_origin(headers: Headers) -> bool:
+    origin = headers.get("origin")
+    if origin is None:
+        return True  # not a browser: no cross-site request to fear
+    _, sep, netloc = origin.partition("://")
+    return bool(sep) and _host_port(netloc) == _host_port(headers.get("host", ""))
+
+
 async def _open(
     services: Services, scope: Scope, site_id: str
-) -> tuple[Site, Filter, Subscriber, int | None]:
+) -> tuple[Site, Filter, Subscriber, int | None, str | None]:
     headers = Headers(scope=scope)
     q = QueryParams(scope.get("query_string", b""))
     try:
@@ -183,6 +239,10 @@ async def _open(
             if site.require_display_token:
                 raise
             principal = None  # a bad credential reads what the public reads
+        credential, by_cookie = _credential(headers, q, principal)
+        if by_cookie and not _same_origin(headers):
+            # A page of another site may not ride a visitor's session cookie.
+            raise Refused("origin does not match the host")
         if site.require_display_token:
             require(principal, ("display", "kiosk", "officer", "supervisor"), site.id)
     except LoketError as exc:
@@ -195,6 +255,7 @@ async def _open(
         if not raw.isdigit() or len(raw) > 18:
             raise Refused("since must be a non-negative integer")
         since = int(raw)
+    epoch = q.get("epoch")
     flt = Filter(_list(q.get("agency")), _list(q.get("counter")), _list(q.get("zone")))
     for name, values, known in (
         ("agency", flt.agencies, site.agency_by_id),
@@ -217,19 +278,32 @@ async def _open(
         limit=services.settings.ws_queue_len,
         ticket=ticket,
     )
-    return site, flt, sub, since
+    if principal is not None and credential is not None and principal.role != "admin":
+        sub.credential, sub.verify = credential, services.still_valid
+    return site, flt, sub, since, epoch
 
 
 async def _start(
-    ws: Socket, store: Store, site: Site, flt: Filter, sub: Subscriber, since: int | None
+    ws: Socket,
+    store: Store,
+    site: Site,
+    flt: Filter,
+    sub: Subscriber,
+    since: int | None,
+    epoch: str | None,
 ) -> int:
-    """Send the snapshot, or the missed events when the log still holds them all."""
-    if since is not None:
-        events, complete = await store.log.events_after(site.id, since)
-        if complete:
-            await _send_events(ws, site, flt, sub, events)
-            last = events[-1]["seq"] if events else since
-            await ws.text(json.dumps({"type": "ready", "last_seq": last}))
+    """Send the snapshot, or the missed events when the log still holds them all. A
+    `since` from another epoch of the log (it started over) gets a snapshot; one ahead
+    of the log is refused: no event will ever come for it."""
+    current = await store.log.epoch(site.id)
+    if since is not None and (epoch is None or epoch == current):
+        page = await store.log.page(site.id, since)
+        if since > page.last_seq:
+            raise Refused(SINCE_AHEAD)
+        if page.complete:
+            await _send_events(ws, site, flt, sub, page.events)
+            last = page.events[-1]["seq"] if page.events else since
+            await ws.text(json.dumps({"type": "ready", "last_seq": last, "epoch": current}))
             return int(last)
     state = flt.state(site, await store.state(site))
     await ws.text(
@@ -237,6 +311,7 @@ async def _start(
             {
                 "type": "snapshot",
                 "seq": state["seq"],
+                "epoch": current,
                 "state": domain.state_view(state, with_id=sub.with_id),
             },
             ensure_ascii=False,
@@ -260,62 +335,67 @@ async def _send(ws: Socket, services: Services, flt: Filter, sub: Subscriber, la
     the buffer overflows."""
     store = services.store
     try:
-        await _position(ws, store, sub)
         while True:
-            moved = False
+            recheck = False
             for kind, seq, message in await sub.take():
-                if kind == HEARTBEAT:
+                if kind == POSITION:  # worked out by the reader for every phone at once
+                    if message:
+                        await ws.send(message)
+                    else:
+                        recheck = True
+                elif kind != EVENT and kind != CATCH_UP:  # a heartbeat
                     await ws.send(message)
                 elif seq <= last:
                     continue
                 elif kind == EVENT:
                     await ws.send(message)
-                    last, moved = seq, True
+                    last = seq
                 else:  # CATCH_UP: subscribed behind the reader, the log has the rest
                     site = await store.site(sub.site)
-                    missed, _ = await store.log.events_after(sub.site, last, limit=seq - last)
-                    await _send_events(ws, site, flt, sub, missed)
-                    last, moved = seq, True
-            if moved and sub.ticket is not None:
+                    page = await store.log.page(sub.site, last, limit=seq - last)
+                    if not page.complete:  # gone from the log: start over from a snapshot
+                        services.fanout.unsubscribe(sub)
+                        await ws.close(TRY_AGAIN_LATER, "missed events are gone; reconnect")
+                        return
+                    await _send_events(ws, site, flt, sub, page.events)
+                    # The reader moved the phones on before this socket joined.
+                    last, recheck = seq, True
+            if recheck:
                 await _position(ws, store, sub)
     except asyncio.CancelledError:
-        if not sub.overflowed:
+        if sub.closing is None:
             raise  # the server is stopping
-        # We cut off a slow client (it reconnects with since): not a cancellation of ours.
+        # The fan-out cut it off (too slow, store lost, credential revoked): not a
+        # cancellation of ours.
         task = asyncio.current_task()
         if task is not None:
             task.uncancel()
         services.fanout.unsubscribe(sub)
-        await ws.close(TRY_AGAIN_LATER, "too slow; resume with since")
+        await ws.close(*sub.closing)
     except GONE:
         return
     except FAILURES as exc:
         log.warning("websocket of %s: %s", sub.site, exc)
-        await ws.close(TRY_AGAIN_LATER, "store unavailable; reconnect")
+        services.fanout.unsubscribe(sub)
+        await ws.close(*STORE_LOST)
 
 
 async def _position(ws: Socket, store: Store, sub: Subscriber) -> None:
-    """For a visitor's phone: the ticket's position and wait, when either changed."""
+    """For a visitor's phone, from the store: the ticket's position and wait, when either
+    changed. Once, when it connects (or joins behind the reader); after that the reader
+    works positions out for all phones of the site at once (fanout.py)."""
     if sub.ticket is None:
         return
     site = await store.site(sub.site)
     ticket = await store.ticket(site, sub.ticket)
+    sub.ticket_status, sub.ticket_service = ticket["status"], ticket["service"]
     position = await store.position(site, ticket)
     wait = None
     if position is not None:
         open_counters, samples = await store.service_load(site, ticket["service"])
         wait = estimate_wait_s(position, open_counters, samples)
-    key = (ticket["status"], position, wait)
-    if key == sub.last_position:
+    text = position_text(ticket["status"], position, wait)
+    if text == sub.last_position:
         return
-    sub.last_position = key
-    await ws.text(
-        json.dumps(
-            {
-                "type": "ticket.position",
-                "status": ticket["status"],
-                "position": position,
-                "estimated_wait_s": wait,
-            }
-        )
-    )
+    sub.last_position = text
+    await ws.text(text)

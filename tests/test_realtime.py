@@ -64,7 +64,8 @@ async def test_replay_gives_exactly_what_was_missed(server: LiveServer) -> None:
         async with websockets.connect(ws_url(server, site, f"?since={last}")) as ws:
             got = [await recv(ws) for _ in range(5)]
             assert [e["seq"] for e in got] == list(range(last + 1, last + 6))
-            assert await recv(ws) == {"type": "ready", "last_seq": last + 5}
+            ready = await recv(ws)
+            assert ready == {"type": "ready", "last_seq": last + 5, "epoch": ready["epoch"]}
             await issue(c, site)
             assert (await recv(ws))["seq"] == last + 6
 
@@ -212,8 +213,9 @@ async def test_idle_sockets_get_heartbeats(redis_url: str) -> None:
 
 
 async def test_displays_ride_out_a_store_restart(tmp_path: Path) -> None:
-    """The store goes down and comes back (append-only file kept): open sockets stay,
-    and the events made after its return reach them, in order, none lost."""
+    """The store goes down and comes back (append-only file kept): open sockets are
+    closed (1013, the screen shows it is offline), and a screen that reconnects with its
+    last seq gets the events made after the store's return, in order, none lost."""
     from server.embedded_redis import EmbeddedRedis
 
     valkey = EmbeddedRedis(tmp_path / "store")
@@ -225,18 +227,26 @@ async def test_displays_ride_out_a_store_restart(tmp_path: Path) -> None:
             httpx.AsyncClient(base_url=live.url) as c,
             websockets.connect(ws_url(live, site)) as ws,
         ):
-            start = (await recv(ws))["seq"]
+            snap = await recv(ws)
+            start, epoch = snap["seq"], snap["epoch"]
             await issue(c, site)
             assert (await recv(ws))["seq"] == start + 1
             valkey.stop()
+            with pytest.raises(websockets.ConnectionClosed) as exc:
+                while True:
+                    await recv(ws, timeout=15)
+            assert exc.value.rcvd is not None and exc.value.rcvd.code == 1013
             r = await c.post(
                 f"/api/v1/sites/{site}/tickets", json={"service": "ktp-el"}, headers=ADMIN
             )
             assert r.status_code == 503 and r.json()["error"]["code"] == "storage_unavailable"
             valkey.start()
             t = await issue(c, site)  # the pool reconnects by itself
+        query = f"?since={start + 1}&epoch={epoch}"
+        async with websockets.connect(ws_url(live, site, query)) as ws:
             event = await recv(ws, timeout=15)
             assert event["seq"] == start + 2 and event["ticket"]["number"] == t["number"]
+            assert (await recv(ws))["type"] == "ready"
     finally:
         live.stop()
         valkey.stop()
