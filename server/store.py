@@ -35,6 +35,7 @@ from .errors import (
     Unprocessable,
 )
 from .eventlog import EventLog
+from .rollups import Rollups
 
 LUA_DIR = Path(__file__).parent / "lua"
 SCRIPTS = (
@@ -116,6 +117,7 @@ class Store:
         self.retention_days = retention_days
         self.log = EventLog(redis)
         self.accounts = Accounts(redis)
+        self.rollups = Rollups(redis)
         self._configs: dict[str, tuple[Site, float]] = {}
         self._loading: dict[str, asyncio.Lock] = {}
         lib = (LUA_DIR / "_lib.lua").read_text()
@@ -271,6 +273,9 @@ class Store:
         )
         if result.get("rolled"):
             await self.purge(site, now=now)
+            today = date.fromisoformat(self._today(site, now))
+            cutoff = today - timedelta(days=self.rollups.retention_days)
+            await self.rollups.forget_days_before(site.id, cutoff, lookback_days=7)
         return bool(result.get("rolled"))
 
     async def purge(self, site: Site, *, now: datetime | None = None) -> int:
@@ -549,6 +554,40 @@ class Store:
             "served": int(served or 0),
             "no_show": int(no_show or 0),
             "avg_service_s": round(int(svc_ms or 0) / n / 1000) if n else None,
+        }
+
+    async def floor(self, site: Site, per_queue: int = 50) -> dict[str, Any]:
+        """What the supervisor's monitor shows: every counter's stored record (status,
+        since, officer, held ticket) and the first tickets of every non-empty queue."""
+        now = self.clock()
+        await self.rollover(site, now=now)
+        services = [s.id for s in site.services]
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.get(keys.seq(site.id))
+        pipe.hgetall(keys.counters(site.id))
+        for s in services:
+            pipe.zrange(keys.queue(site.id, s), 0, per_queue - 1)
+            pipe.zcard(keys.queue(site.id, s))
+        seq, counters, *queues = await pipe.execute()
+        records = {k.decode(): json.loads(v) for k, v in counters.items()}
+        wanted = {r["ticket"] for r in records.values() if r.get("ticket")}
+        heads: dict[str, tuple[list[str], int]] = {}
+        for i, s in enumerate(services):
+            ids, size = [m.decode() for m in queues[2 * i]], int(queues[2 * i + 1])
+            if size:
+                heads[s] = (ids, size)
+                wanted.update(ids)
+        order = sorted(wanted)
+        raws = await self.redis.hmget(keys.tickets(site.id), order) if order else []
+        tickets = {i: json.loads(r) for i, r in zip(order, raws, strict=True) if r}
+        return {
+            "seq": int(seq or 0),
+            "counters": records,
+            "queues": {
+                s: ([tickets[i] for i in ids if i in tickets], size)
+                for s, (ids, size) in heads.items()
+            },
+            "tickets": tickets,
         }
 
     async def waiting_for(
