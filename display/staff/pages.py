@@ -1,0 +1,100 @@
+"""Routes of the staff pages and their static files (`/static/staff/`).
+
+- `/reports/{site}`: figures of a site for a period, by a cut, charts, exports;
+- `/reports/{site}/monthly?month=YYYY-MM`: the printable monthly report (A4);
+- `/monitor/{site}`: the live floor (counters, queues, alerts) and its actions;
+- `/evaluation`: every site of the installation compared.
+
+Who may read what is decided by the API; the pages only say so in words when the
+logged-in user has the wrong role.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+HERE = Path(__file__).parent
+STATIC_URL = "/static/staff"
+COMMON_URL = "/static/display/common"
+
+# No inline scripts or styles: everything comes from this origin's static files.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+}
+
+templates = Jinja2Templates(
+    env=jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+)
+templates.env.globals.update(static=STATIC_URL, common=COMMON_URL)
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+) -> Response:
+    return templates.TemplateResponse(
+        request, name, context, status_code=status_code, headers=PAGE_HEADERS
+    )
+
+
+async def _site_or_404(request: Request) -> tuple[dict[str, Any] | None, Response | None]:
+    site_id = request.path_params["site"]
+    site: dict[str, Any] | None = await request.app.state.pages.site(site_id)
+    if site is None:
+        return None, render(request, "not_found.html", {"site_id": site_id}, status_code=404)
+    return site, None
+
+
+async def reports_page(request: Request) -> Response:
+    site, missing = await _site_or_404(request)
+    if missing is not None:
+        return missing
+    return render(request, "reports.html", {"site": site, "page": "reports"})
+
+
+async def monthly_page(request: Request) -> Response:
+    site, missing = await _site_or_404(request)
+    if missing is not None:
+        return missing
+    month = request.query_params.get("month", "")
+    return render(request, "monthly.html", {"site": site, "page": "monthly", "month": month})
+
+
+async def monitor_page(request: Request) -> Response:
+    site, missing = await _site_or_404(request)
+    if missing is not None:
+        return missing
+    return render(request, "monitor.html", {"site": site, "page": "monitor"})
+
+
+async def evaluation_page(request: Request) -> Response:
+    return render(request, "evaluation.html", {"site": None, "page": "evaluation"})
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/reports/{site}", reports_page, methods=["GET"], name="staff-reports"),
+        Route("/reports/{site}/monthly", monthly_page, methods=["GET"], name="staff-monthly"),
+        Route("/monitor/{site}", monitor_page, methods=["GET"], name="staff-monitor"),
+        Route("/evaluation", evaluation_page, methods=["GET"], name="staff-evaluation"),
+        Mount(STATIC_URL, app=StaticFiles(directory=HERE / "static"), name="staff-static"),
+    ]
