@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from . import keys
@@ -32,16 +33,47 @@ class Accounts:
         deleted, _ = await pipe.execute()
         return bool(deleted)
 
+    async def tokens(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every device and script token: (digest, principal), in no order."""
+        digests = sorted(await self.redis.smembers(keys.tokens()))
+        if not digests:
+            return []
+        raws = await self.redis.mget([keys.token(_text(d)) for d in digests])
+        return [(_text(d), json.loads(raw)) for d, raw in zip(digests, raws, strict=True) if raw]
+
     async def put_session(self, digest: str, principal: dict[str, Any], ttl_s: int) -> None:
-        await self.redis.set(keys.session(digest), json.dumps(principal), ex=ttl_s)
+        """A login session, remembered with its user's others (`principal["name"]`)."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.set(keys.session(digest), json.dumps(principal), ex=ttl_s)
+        pipe.sadd(keys.user_sessions(principal["name"]), digest)
+        pipe.expire(keys.user_sessions(principal["name"]), ttl_s)
+        await pipe.execute()
 
     async def session(self, digest: str) -> dict[str, Any] | None:
         return await self.get_json(keys.session(digest))
 
     async def drop_session(self, digest: str) -> None:
-        await self.redis.delete(keys.session(digest))
+        session = await self.session(digest)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(keys.session(digest))
+        if session and session.get("name"):
+            pipe.srem(keys.user_sessions(session["name"]), digest)
+        await pipe.execute()
+
+    async def end_sessions(self, username: str) -> int:
+        """Log a user out everywhere; the number of sessions ended."""
+        digests = await self.redis.smembers(keys.user_sessions(username))
+        pipe = self.redis.pipeline(transaction=True)
+        for d in digests:
+            pipe.delete(keys.session(_text(d)))
+        pipe.delete(keys.user_sessions(username))
+        results = await pipe.execute()
+        return sum(int(r) for r in results[:-1])
 
     async def put_user(self, username: str, account: dict[str, Any]) -> None:
+        """Create or replace an account. The caller ends its sessions when it changed:
+        a login re-reads the account after saving its session (see `auth.login`), so
+        the two cannot cross."""
         pipe = self.redis.pipeline(transaction=True)
         pipe.set(keys.user(username), json.dumps(account))
         pipe.sadd(keys.users(), username)
@@ -49,3 +81,43 @@ class Accounts:
 
     async def user(self, username: str) -> dict[str, Any] | None:
         return await self.get_json(keys.user(username))
+
+    async def users(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every account: (username, account with its password hash), by name."""
+        names = sorted(_text(n) for n in await self.redis.smembers(keys.users()))
+        if not names:
+            return []
+        raws = await self.redis.mget([keys.user(n) for n in names])
+        return [(n, json.loads(raw)) for n, raw in zip(names, raws, strict=True) if raw]
+
+    async def remove_user(self, username: str) -> bool:
+        """Delete an account and end its sessions; False when there was none."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(keys.user(username))
+        pipe.srem(keys.users(), username)
+        deleted, _ = await pipe.execute()
+        await self.end_sessions(username)
+        return bool(deleted)
+
+    async def count_login(self, username: str, window_s: int = 60) -> tuple[int, int]:
+        """Count one login attempt for `username` before checking its password:
+        (attempts in this window, the window). A success takes its count back
+        (`forgive_login`), so what stays counted are the failures."""
+        window = int(time.time() // window_s)
+        key = keys.login_failures(username, window)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.incr(key)
+        pipe.expire(key, window_s * 2)
+        count, _ = await pipe.execute()
+        return int(count), window
+
+    async def forgive_login(self, username: str, window: int, window_s: int = 60) -> None:
+        key = keys.login_failures(username, window)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.decr(key)
+        pipe.expire(key, window_s * 2)
+        await pipe.execute()
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

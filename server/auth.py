@@ -7,6 +7,8 @@ authenticates a write only with the matching CSRF header (double submit).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -19,7 +21,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from . import domain
-from .errors import Forbidden, InvalidField, Unauthorized
+from .errors import Forbidden, InvalidField, RateLimited, Unauthorized
 from .store import Store
 
 ROLES = ("admin", "supervisor", "officer", "kiosk", "display", "evaluator")
@@ -32,6 +34,13 @@ DEVICE_COOKIE = "loket_device"
 CSRF_COOKIE = "loket_csrf"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# Failed logins one username may have per minute (from any address); the per-address
+# limit (settings.login_rate_per_minute) is the api's and much higher.
+LOGIN_FAILURES_PER_MINUTE = 10
+# Password hashes computed at once per process: argon2 runs in threads, off the event
+# loop, and a login flood waits here instead of taking every core.
+HASHING_CONCURRENCY = 4
 
 _hasher = PasswordHasher()
 # Verifying against this keeps the time of a login for an unknown user like a known one.
@@ -97,12 +106,16 @@ class Authenticator:
         *,
         cache_s: float = 5.0,
         session_ttl_s: int = 12 * 3600,
+        login_failures_per_minute: int = LOGIN_FAILURES_PER_MINUTE,
+        hashing_concurrency: int = HASHING_CONCURRENCY,
     ) -> None:
         self.store = store
         self.admin_token = admin_token
-        self.cache_s = cache_s
+        self.cache_s = cache_s  # a revoked credential works at most this long
         self.session_ttl_s = session_ttl_s
+        self.login_failures_per_minute = login_failures_per_minute
         self._cache: dict[str, tuple[Principal | None, float]] = {}
+        self._hashing = asyncio.Semaphore(hashing_concurrency)
 
     async def from_token(self, token: str) -> Principal | None:
         if not token or len(token) > 200:
@@ -122,7 +135,11 @@ class Authenticator:
         return principal
 
     def forget(self, token: str) -> None:
-        self._cache.pop(digest(token), None)
+        self.forget_digest(digest(token))
+
+    def forget_digest(self, key: str) -> None:
+        """Drop a cached credential now (this process); others drop it within cache_s."""
+        self._cache.pop(key, None)
 
     async def from_request(
         self,
@@ -170,17 +187,27 @@ class Authenticator:
             raise InvalidField("username", "must be a non-empty string")
         if not isinstance(password, str) or not password:
             raise InvalidField("password", "must be a non-empty string")
-        account = await self.store.accounts.user(username) if len(username) <= 64 else None
-        try:
-            _hasher.verify(account["password"] if account else _DUMMY_HASH, password)
-        except (VerificationError, InvalidHashError):
-            account = None
-        if account is None:
+        accounts = self.store.accounts
+        if len(username) > 64:  # no such account; the per-address limit counts these
+            await verify_password(_DUMMY_HASH, password, self._hashing)
+            raise Unauthorized("Wrong username or password.", code="bad_login")
+        attempts, window = await accounts.count_login(username)
+        if attempts > self.login_failures_per_minute:
+            raise RateLimited("Too many failed logins for this account; wait a minute.")
+        account = await accounts.user(username)
+        hashed = account["password"] if account else _DUMMY_HASH
+        if not await verify_password(hashed, password, self._hashing) or account is None:
             raise Unauthorized("Wrong username or password.", code="bad_login")
         token = new_token()
         principal = {k: account.get(k) for k in ("role", "site", "counters")}
         principal["name"] = username
-        await self.store.accounts.put_session(digest(token), principal, self.session_ttl_s)
+        await accounts.put_session(digest(token), principal, self.session_ttl_s)
+        # An account changed or removed meanwhile ended the sessions it knew of; this one
+        # may have come too late for that, so it checks for itself.
+        if await accounts.user(username) != account:
+            await accounts.drop_session(digest(token))
+            raise Unauthorized("The account changed meanwhile; log in again.", code="bad_login")
+        await accounts.forgive_login(username, window)
         return token, _principal(principal, digest(token))
 
     async def logout(self, token: str) -> None:
@@ -188,15 +215,84 @@ class Authenticator:
         self.forget(token)
 
 
+async def verify_password(
+    hashed: str, password: str, limit: asyncio.Semaphore | None = None
+) -> bool:
+    """argon2 in a thread (it takes ~0.1 s of CPU): the event loop keeps serving."""
+    async with limit or contextlib.nullcontext():
+        try:
+            return await asyncio.to_thread(_hasher.verify, hashed, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+
 async def create_token(
     store: Store, role: str, site: str | None, name: str, counters: Iterable[str] = ()
 ) -> str:
-    _check_role(role, site)
+    check_role(role, site)
     token = new_token()
     await store.accounts.put_token(
-        digest(token), {"role": role, "site": site, "name": name, "counters": list(counters)}
+        digest(token),
+        {
+            "role": role,
+            "site": site,
+            "name": name,
+            "counters": list(counters),
+            "created_at": _now_iso(),
+        },
     )
     return token
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """What listing shows of a device or script token (never the token)."""
+
+    id: str  # the last 4 characters of the token's digest
+    name: str
+    role: str
+    site: str | None
+    created_at: str | None  # None for tokens made before it was kept
+    digest: str = field(repr=False)
+
+
+async def list_tokens(store: Store, site: str | None = None) -> list[TokenInfo]:
+    """Device and script tokens (of `site`, when given), by site, name and age."""
+    found = [
+        TokenInfo(
+            id=d[-4:],
+            name=data.get("name", ""),
+            role=data["role"],
+            site=data.get("site"),
+            created_at=data.get("created_at"),
+            digest=d,
+        )
+        for d, data in await store.accounts.tokens()
+        if site is None or data.get("site") == site
+    ]
+    return sorted(found, key=lambda t: (t.site or "", t.name, t.created_at or "", t.id))
+
+
+async def find_tokens(
+    store: Store, name_or_token: str, site: str | None = None, token_id: str | None = None
+) -> list[TokenInfo]:
+    """The token itself when `name_or_token` is one, else the tokens with that device
+    name (narrowed to a site and an id when given)."""
+    d = digest(name_or_token)
+    return [
+        t
+        for t in await list_tokens(store, site)
+        if (t.digest == d or t.name == name_or_token) and token_id in (None, t.id)
+    ]
+
+
+async def revoke_token(store: Store, token: TokenInfo) -> bool:
+    """Revoked in the store at once; every process refuses it within its cache_s."""
+    return await store.accounts.revoke_token(token.digest)
+
+
+def _now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 async def create_user(
@@ -211,19 +307,41 @@ async def create_user(
         raise InvalidField("username", "must be a slug (a-z, 0-9, '-')")
     if len(password) < 8:
         raise InvalidField("password", "must have at least 8 characters")
-    _check_role(role, site)
-    await store.accounts.put_user(
-        username,
-        {
-            "role": role,
-            "site": site,
-            "counters": list(counters),
-            "password": hash_password(password),
-        },
-    )
+    check_role(role, site)
+    account = {"role": role, "site": site, "counters": list(counters)}
+    old = await store.accounts.user(username)
+    account["password"] = await asyncio.to_thread(hash_password, password)
+    await store.accounts.put_user(username, account)
+    if old is not None and (
+        any(old.get(k) != account[k] for k in ("role", "site", "counters"))
+        or not await verify_password(old["password"], password)
+    ):
+        await store.accounts.end_sessions(username)
 
 
-def _check_role(role: str, site: str | None) -> None:
+@dataclass(frozen=True)
+class UserInfo:
+    name: str
+    role: str
+    site: str | None
+    counters: tuple[str, ...]
+
+
+async def list_users(store: Store) -> list[UserInfo]:
+    """Every account, by name (no password hashes)."""
+    return [
+        UserInfo(n, a["role"], a.get("site"), tuple(a.get("counters") or ()))
+        for n, a in await store.accounts.users()
+    ]
+
+
+async def remove_user(store: Store, username: str) -> bool:
+    """Delete an account and end its sessions; False when there is none."""
+    return await store.accounts.remove_user(username)
+
+
+def check_role(role: str, site: str | None) -> None:
+    """A role and a site that go together: site roles need one, evaluators none."""
     if role not in ROLES:
         raise InvalidField("role", f"must be one of {', '.join(ROLES)}")
     if role not in GLOBAL_ROLES and not site:

@@ -105,6 +105,11 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--counter", action="append", default=[], dest="counters")
     add.add_argument("--password-stdin", action="store_true")
     _add_store_options(add)
+    users = user_sub.add_parser("list", help="print every account: name, role, site, counters")
+    _add_store_options(users)
+    remove = user_sub.add_parser("remove", help="delete an account and end its sessions")
+    remove.add_argument("name")
+    _add_store_options(remove)
 
     tok = sub.add_parser("token", help="manage bearer tokens")
     tok_sub = tok.add_subparsers(dest="action", required=True)
@@ -114,6 +119,16 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--name", default="device")
     create.add_argument("--counter", action="append", default=[], dest="counters")
     _add_store_options(create)
+    tokens = tok_sub.add_parser(
+        "list", help="print the device and script tokens: name, role, site, created, id"
+    )
+    tokens.add_argument("--site")
+    _add_store_options(tokens)
+    revoke = tok_sub.add_parser("revoke", help="revoke a token by its device name or itself")
+    revoke.add_argument("name_or_token", metavar="NAME_OR_TOKEN")
+    revoke.add_argument("--site", help="only a token of this site")
+    revoke.add_argument("--id", dest="token_id", help="only the token with this id (token list)")
+    _add_store_options(revoke)
 
     sub.add_parser(
         "counter",
@@ -304,6 +319,7 @@ def config_dump(args: argparse.Namespace) -> int:
 
 
 def user_add(args: argparse.Namespace) -> int:
+    auth.check_role(args.role, args.site)  # before asking for a password
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -326,7 +342,68 @@ def user_add(args: argparse.Namespace) -> int:
     return _with_store(args, work)
 
 
+def user_list(args: argparse.Namespace) -> int:
+    async def work(store: Store) -> int:
+        for u in await auth.list_users(store):
+            print(f"{u.name:<20} {u.role:<10} {u.site or '-':<12} {','.join(u.counters) or '-'}")
+        return 0
+
+    return _with_store(args, work)
+
+
+def user_remove(args: argparse.Namespace) -> int:
+    async def work(store: Store) -> int:
+        if not await auth.remove_user(store, args.name):
+            print(f"loket: no account named {args.name!r}", file=sys.stderr)
+            return 1
+        print(f"account {args.name} removed, its sessions ended")
+        return 0
+
+    return _with_store(args, work)
+
+
+def token_list(args: argparse.Namespace) -> int:
+    async def work(store: Store) -> int:
+        for t in await auth.list_tokens(store, args.site):
+            created = t.created_at or "-"
+            print(f"{t.name:<20} {t.role:<10} {t.site or '-':<12} {created:<20} {t.id}")
+        return 0
+
+    return _with_store(args, work)
+
+
+def token_revoke(args: argparse.Namespace) -> int:
+    async def work(store: Store) -> int:
+        found = await auth.find_tokens(store, args.name_or_token, args.site, args.token_id)
+        if not found:
+            print(
+                "loket: no token matches: give a device name from `loket token list`,"
+                " or the token itself",
+                file=sys.stderr,
+            )
+            return 1
+        if len(found) > 1:
+            ids = ", ".join(f"{t.id} ({t.site or 'all sites'})" for t in found)
+            print(
+                f"loket: {len(found)} tokens are named {args.name_or_token!r} (ids {ids});"
+                " none revoked: narrow it with --site or --id, or give the token itself",
+                file=sys.stderr,
+            )
+            return 1
+        await auth.revoke_token(store, found[0])
+        t = found[0]
+        print(
+            f"revoked {t.role} token {t.name} (id {t.id}) at {t.site or 'all sites'};"
+            " refused everywhere within 5 s"
+        )
+        return 0
+
+    return _with_store(args, work)
+
+
 def token_create(args: argparse.Namespace) -> int:
+    auth.check_role(args.role, args.site)
+
     async def work(store: Store) -> int:
         if args.site:
             await store.site(args.site)
@@ -350,7 +427,11 @@ def main(argv: list[str] | None = None) -> int:
         ("config", "load"): config_load,
         ("config", "dump"): config_dump,
         ("user", "add"): user_add,
+        ("user", "list"): user_list,
+        ("user", "remove"): user_remove,
         ("token", "create"): token_create,
+        ("token", "list"): token_list,
+        ("token", "revoke"): token_revoke,
     }
     try:
         return commands[(args.command, getattr(args, "action", None))](args)
