@@ -295,6 +295,31 @@ async def rate_ticket(request: Request) -> Response:
     return Json({"ticket": view(ticket, True)}, status_code=201)
 
 
+async def rate_at_counter(request: Request) -> Response:
+    """The counter's rating tablet (a kiosk token of the site) or its staff rate the
+    ticket the counter finished last, within a few minutes; `number` must match."""
+    principal = await principal_of(request)
+    site = await site_of(request)
+    counter_id = request.path_params["counter"]
+    if counter_id not in site.counter_by_id:
+        raise NotFound(f"Unknown counter {counter_id!r} at {site.id}.")
+    if principal is None or principal.role != "kiosk":
+        require_counter(principal, site.id, counter_id)
+    else:
+        require(principal, ("kiosk",), site.id)
+    raw = await body_of(
+        request,
+        {"score": int, "answers": dict, "comment": str, "number": str},
+        ("score", "number"),
+    )
+    number = raw.pop("number")
+    rating = ikm.parse_rating(raw)
+    ticket = await _store(request).rate_last(
+        site, counter_id, number, asdict(rating), idem=idem_of(request, principal)
+    )
+    return Json({"ticket": view(ticket, sees_ids(principal, site.id))}, status_code=201)
+
+
 # -- counters -----------------------------------------------------------------------------
 
 
@@ -309,6 +334,8 @@ async def counter_of(request: Request) -> tuple[Site, str, Principal]:
 
 
 async def counter_action(request: Request) -> Response:
+    if request.path_params["action"] == "rating":
+        return await rate_at_counter(request)
     site, counter_id, p = await counter_of(request)
     action = request.path_params["action"]
     handler = COUNTER_ACTIONS.get(action)

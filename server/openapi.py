@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from starlette.requests import Request
@@ -66,6 +67,53 @@ IDEM = {
 }
 
 
+RATING = _obj(
+    {
+        "score": {"type": "integer", "minimum": 1, "maximum": 4},
+        "answers": {
+            "type": "object",
+            "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 4},
+        },
+        "comment": {"type": "string", "maxLength": 500},
+    },
+    ("score",),
+)
+PERIOD = [
+    {"name": name, "in": "query", "required": False, "schema": {"type": "string", "format": "date"}}
+    for name in ("from", "to")
+]
+BY = {
+    "name": "by",
+    "in": "query",
+    "required": False,
+    "schema": {"enum": ["site", "agency", "service", "counter", "officer", "day", "hour"]},
+}
+FORMAT = {
+    "name": "format",
+    "in": "query",
+    "required": False,
+    "schema": {"enum": ["json", "csv", "xlsx"]},
+}
+REPORT = _obj(
+    {
+        "site": {"type": "string"},
+        "from": {"type": "string"},
+        "to": {"type": "string"},
+        "by": {"type": "string"},
+        "rows": {"type": "array", "items": {"$ref": "#/components/schemas/Row"}},
+        "total": {"$ref": "#/components/schemas/Row"},
+    }
+)
+EVALUATION = _obj(
+    {
+        "from": {"type": "string"},
+        "to": {"type": "string"},
+        "sites": {"type": "array", "items": {"$ref": "#/components/schemas/Row"}},
+    }
+)
+PATH_PARAMETER = re.compile(r"{(\w+)}")
+
+
 def document() -> dict[str, Any]:
     site = "/api/v1/sites/{site}"
     counter = f"{site}/counters/{{counter}}"
@@ -105,17 +153,7 @@ def document() -> dict[str, Any]:
                 404,
                 409,
                 422,
-                body=_obj(
-                    {
-                        "score": {"type": "integer", "minimum": 1, "maximum": 4},
-                        "answers": {
-                            "type": "object",
-                            "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 4},
-                        },
-                        "comment": {"type": "string", "maxLength": 500},
-                    },
-                    ("score",),
-                ),
+                body=RATING,
                 status=201,
                 secured=False,
             )
@@ -154,6 +192,39 @@ def document() -> dict[str, Any]:
         },
         "/api/v1/auth/logout": {"post": _op("Log out", {"type": "object"})},
         "/api/v1/auth/me": {"get": _op("Who am I", {"type": "object"}, 401)},
+        f"{site}/reports": {
+            "get": {
+                **_op("Figures of a site by a cut (json, csv or xlsx)", REPORT, 400, 401, 403, 404),
+                "parameters": [*PERIOD, BY, FORMAT],
+            }
+        },
+        "/api/v1/evaluation": {
+            "get": {
+                **_op("Every site side by side on the same figures", EVALUATION, 400, 401, 403),
+                "parameters": [*PERIOD, FORMAT],
+            }
+        },
+        f"{site}/monitor": {
+            "get": _op("The live floor: counters, queues, alerts", {"type": "object"}, 401, 403)
+        },
+        f"{site}/ikm": {"get": _op("This month's IKM (public)", {"type": "object"}, 404)},
+        "/api/v1/survey": {
+            "get": _op("The nine survey elements", {"type": "object"}, secured=False)
+        },
+        f"{counter}/rating": {
+            "post": _op(
+                "Rate the ticket the counter finished last (its rating tablet)",
+                TICKET_ANSWER,
+                400,
+                401,
+                403,
+                404,
+                409,
+                422,
+                body=RATING,
+                status=201,
+            )
+        },
     }
     for action in ("next", "recall", "start", "finish", "no-show"):
         paths[f"{counter}/{action}"] = {
@@ -188,10 +259,14 @@ def document() -> dict[str, Any]:
         paths[f"{counter}/{action}"] = {
             "post": _op(f"Counter {action}", COUNTER_ANSWER, 401, 403, 404, 409)
         }
-    for path_item in paths.values():
+    for path, path_item in paths.items():
+        in_path = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in PATH_PARAMETER.findall(path)
+        ]
         for method, op in path_item.items():
-            if method == "post":
-                op["parameters"] = [IDEM]
+            extra = [IDEM] if method == "post" else []
+            op["parameters"] = [*in_path, *op.get("parameters", []), *extra]
     nullable_time = {"type": ["string", "null"], "format": "date-time"}
     return {
         "openapi": "3.1.0",
@@ -236,6 +311,30 @@ def document() -> dict[str, Any]:
                         "recalls": {"type": "integer"},
                         "transfers": {"type": "integer"},
                         "rated": {"type": "boolean"},
+                    },
+                },
+                "Row": {
+                    "type": "object",
+                    "description": "The figures of one unit over a period (docs/measurement.md)",
+                    "properties": {
+                        "key": {"type": "string"},
+                        "name": {"type": "string"},
+                        **{
+                            count: {"type": "integer"}
+                            for count in (
+                                "issued",
+                                "called",
+                                "served",
+                                "no_show",
+                                "cancelled",
+                                "expired",
+                                "transferred_out",
+                                "recalls",
+                                "unstarted",
+                            )
+                        },
+                        **{d: {"type": "object"} for d in ("wait_s", "walk_s", "service_s")},
+                        **{f: {"type": "object"} for f in ("sla", "sla_service", "rating", "ikm")},
                     },
                 },
                 "Counter": {

@@ -400,6 +400,33 @@ class Store:
         )
         return dict(result["ticket"])
 
+    async def rate_last(
+        self,
+        site: Site,
+        counter_id: str,
+        number: str,
+        rating: dict[str, Any],
+        *,
+        idem: Idem | None,
+        within_s: int = 15 * 60,
+    ) -> dict[str, Any]:
+        """Rate the ticket a counter finished last (its rating tablet), if it is the
+        ticket `number` and was finished within `within_s`."""
+        counter = _counter(site, counter_id)
+        raw = await self.redis.hget(keys.counters(site.id), counter.id)
+        record = json.loads(raw) if raw else {}
+        last, at_ms = record.get("last_done"), record.get("last_done_ms") or 0
+        now_ms = int(self.clock().timestamp() * 1000)
+        if not last or now_ms - at_ms > within_s * 1000:
+            raise Conflict("The counter finished no ticket recently.", code="no_recent_ticket")
+        ticket = await self.ticket(site, last)
+        if ticket["number"] != number:
+            raise Conflict(
+                f"The counter's last ticket is {ticket['number']}, not {number}.",
+                code="not_last_ticket",
+            )
+        return await self.rate(site, last, rating, idem=idem)
+
     async def position(self, site: Site, ticket: dict[str, Any]) -> int | None:
         if ticket["status"] != domain.WAITING:
             return None

@@ -1,7 +1,7 @@
 // The counter's rating tablet, /rate/{site}/{counter}: follows the counter's events
-// (with its device cookie the stream carries ticket ids) and after each
-// `ticket.finished` there offers the survey for that ticket; back to the idle screen
-// after a rating is sent or after 60 s.
+// and after each `ticket.finished` there offers the survey for that ticket, rated
+// through the counter (`POST .../counters/{counter}/rating`: a kiosk token never sees
+// ticket ids); back to the idle screen after a rating is sent or after 60 s.
 
 import { EventStream } from "../common/connection.js";
 import { clear, el, show } from "./dom.js";
@@ -48,7 +48,9 @@ function render() {
 function offer(ticket) {
   const survey = new Survey($("rate-survey"), {
     site: config.site,
-    ticketId: ticket.id,
+    ticketId: ticket.number,
+    path: `/api/v1/sites/${encodeURIComponent(config.site)}/counters/${encodeURIComponent(config.counter)}/rating`,
+    extra: { number: ticket.number },
     elements: config.elements,
     t,
     onFinished: () => armReset(THANKS_MS),
@@ -61,7 +63,7 @@ function offer(ticket) {
 }
 
 function onEvent(event) {
-  if (event.type !== "ticket.finished" || !event.ticket || !event.ticket.id) return;
+  if (event.type !== "ticket.finished" || !event.ticket) return;
   const counter = event.counter || event.ticket.counter;
   if (!counter || counter.id !== config.counter) return;
   if (event.ticket.rated) return;

@@ -14,10 +14,14 @@ const SCORES = [1, 2, 3, 4];
 export class Survey {
   // elements: server.ikm.ELEMENTS as JSON; t: translator of strings.js;
   // onFinished(outcome): "thanks" or "already" once the rating is in.
-  constructor(container, { site, ticketId, elements, t, onFinished = () => {} }) {
+  // `path` and `extra` (fields added to the body) let the counter's rating tablet rate
+  // the ticket its counter finished last without knowing its secret id.
+  constructor(container, { site, ticketId, elements, t, onFinished = () => {}, path = null, extra = {} }) {
     this.container = container;
     this.site = site;
     this.ticketId = ticketId;
+    this.path = path;
+    this.extra = extra;
     this.elements = elements;
     this.t = t;
     this.onFinished = onFinished;
@@ -42,13 +46,15 @@ export class Survey {
       this.render();
       return;
     }
-    const body = { score: this.score };
+    const body = { ...this.extra, score: this.score };
     if (Object.keys(this.answers).length) body.answers = { ...this.answers };
     if (this.comment.trim()) body.comment = this.comment.trim().slice(0, 500);
     this.phase = "sending";
     this.error = "";
     this.render();
-    const path = `/api/v1/sites/${encodeURIComponent(this.site)}/tickets/${encodeURIComponent(this.ticketId)}/rating`;
+    const path =
+      this.path ||
+      `/api/v1/sites/${encodeURIComponent(this.site)}/tickets/${encodeURIComponent(this.ticketId)}/rating`;
     try {
       await retrying("POST", path, { body });
       this.done("thanks");
