@@ -62,6 +62,7 @@ class Display:
     agencies: tuple[str, ...] = ()
     counters: tuple[str, ...] = ()
     zone: str = ""
+    show_ikm: bool = False  # a TV publishes this month's satisfaction index (IKM)
 
 
 @dataclass(frozen=True)
@@ -329,6 +330,7 @@ def parse(doc: dict[str, Any], source: str = "<config>", site_id: str | None = N
             agencies=e.slugs("agencies"),
             counters=e.slugs("counters"),
             zone=e.slug("zone", ""),
+            show_ikm=e.get("show_ikm", bool, False),
         )
         if dp.kind not in ("tv", "kiosk"):
             e.fail("kind", 'must be "tv" or "kiosk"')
