@@ -103,7 +103,7 @@ export function drawIkm(id, ikm, list) {
     id,
     list.map(elementLabel),
     [{ label: t("series_nrr"), data: list.map((element) => nrr[element.slug] ?? null) }],
-    { yMin: 0, yMax: 4 },
+    { yMin: 0, yMax: 4, horizontal: true },
   );
 }
 

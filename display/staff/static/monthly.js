@@ -14,7 +14,7 @@ const timeZone = body.timezone || "Asia/Jakarta";
 let month = /^\d{4}-\d{2}$/.test(body.month || "") ? body.month : today(timeZone).slice(0, 7);
 let last = null;
 
-const SHORT = ["issued", "called", "served", "no_show", "cancelled", "wait_s.p50", "wait_s.p90", "service_s.p50", "service_s.p90", "sla.pct", "ikm.score"];
+const SHORT = ["issued", "called", "served", "no_show", "cancelled", "wait_s.p50", "wait_s.p90", "service_s.p90", "sla.pct", "ikm.score"];
 
 function draw() {
   if (!last) return;

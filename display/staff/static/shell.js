@@ -20,10 +20,12 @@ function show(name) {
 
 export function startPage({ allowed, onReady, onLanguage = () => {}, onSignOut = () => {} }) {
   let started = false;
+  let who = null;
   const deniedKey = body.page === "monthly" ? "denied_reports" : `denied_${body.page}`;
 
   function showLogin(message = "") {
     onSignOut();
+    who = null;
     $("user-name").hidden = true;
     $("logout").hidden = true;
     show("login");
@@ -32,12 +34,18 @@ export function startPage({ allowed, onReady, onLanguage = () => {}, onSignOut =
     $("login-username").focus();
   }
 
+  function label() {
+    if (!who) return;
+    $("user-name").textContent = `${who.name || ""} · ${t(`role_${who.role}`)}`;
+    $("denied-text").textContent = t(deniedKey, { role: t(`role_${who.role}`) });
+  }
+
   async function enter(me) {
-    $("user-name").textContent = `${me.name || ""} · ${t(`role_${me.role}`)}`;
+    who = me;
+    label();
     $("user-name").hidden = false;
     $("logout").hidden = false;
     if (!allowed(me)) {
-      $("denied-text").textContent = t(deniedKey, { role: t(`role_${me.role}`) });
       show("denied");
       return;
     }
@@ -78,6 +86,7 @@ export function startPage({ allowed, onReady, onLanguage = () => {}, onSignOut =
   $("lang").addEventListener("click", () => {
     setLang(lang() === "en" ? "id" : "en");
     translatePage();
+    label();
     if (started) onLanguage();
   });
 
