@@ -95,7 +95,12 @@ def test_a_binary_config_file_is_one_line_and_exit_1(tmp_path: Path) -> None:
     binary = tmp_path / "site.toml"
     binary.write_bytes(bytes(range(256)) * 4)
     out = run_loket(
-        "serve", "--port", str(free_port()), "--data-dir", str(tmp_path / "d"), "--config",
+        "serve",
+        "--port",
+        str(free_port()),
+        "--data-dir",
+        str(tmp_path / "d"),
+        "--config",
         str(binary),
     )
     assert out.returncode == 1
