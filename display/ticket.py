@@ -25,14 +25,8 @@ from starlette.routing import BaseRoute, Route
 
 from display.kiosk import device_page
 from display.templating import not_found, render
-from server.ikm import ELEMENTS
 
 PRIVATE_HEADERS = {"Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex, nofollow"}
-
-
-def elements_json() -> str:
-    """The 9 survey elements for the page's script (a data- attribute, escaped)."""
-    return json.dumps([element.as_json() for element in ELEMENTS], ensure_ascii=False)
 
 
 def status_url(request: Request, site_id: str, ticket_id: str) -> str:
@@ -81,7 +75,6 @@ async def status_page(request: Request) -> Response:
             "agency_name": agencies.get(ticket.get("agency", ""), ""),
             "services_json": json.dumps(services, ensure_ascii=False),
             "agencies_json": json.dumps(agencies, ensure_ascii=False),
-            "elements_json": elements_json(),
         },
     )
     response.headers.update(PRIVATE_HEADERS)
@@ -130,7 +123,7 @@ async def rate_page(request: Request) -> Response:
             f"Loket “{counter_id}” tidak ada di {site['name']}.",
             f"Counter “{counter_id}” does not exist at {site['name']}.",
         )
-    context = {"site": site, "counter": counter, "elements_json": elements_json()}
+    context = {"site": site, "counter": counter}
     return await device_page(
         request, site_id, f"/rate/{site_id}/{counter_id}", {}, "rate.html", context
     )

@@ -17,7 +17,6 @@ const root = document.getElementById("rate");
 const config = {
   site: root.dataset.site,
   counter: root.dataset.counter,
-  elements: JSON.parse(root.dataset.elements || "[]"),
 };
 const $ = (id) => document.getElementById(id);
 
@@ -51,7 +50,6 @@ function offer(ticket) {
     ticketId: ticket.number,
     path: `/api/v1/sites/${encodeURIComponent(config.site)}/counters/${encodeURIComponent(config.counter)}/rating`,
     extra: { number: ticket.number },
-    elements: config.elements,
     t,
     onFinished: () => armReset(THANKS_MS),
   });

@@ -18,7 +18,6 @@ const config = {
   site: root.dataset.site,
   ticketId: root.dataset.ticket,
   timezone: root.dataset.timezone || undefined,
-  elements: JSON.parse(root.dataset.elements || "[]"),
   services: JSON.parse(root.dataset.services || "{}"),
   agencies: JSON.parse(root.dataset.agencies || "{}"),
 };
@@ -78,8 +77,7 @@ function renderSurvey() {
     survey = new Survey(box, {
       site: config.site,
       ticketId: config.ticketId,
-      elements: config.elements,
-      t,
+        t,
       onFinished: () => {
         if (ticket) ticket.rated = true;
       },

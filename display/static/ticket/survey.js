@@ -5,14 +5,27 @@
 // One tap on a score sends it at once. When the visitor opens the full questionnaire,
 // a tap only selects the score and the "send" button sends everything together.
 
-import { ApiError, retrying } from "../common/api.js";
+import { ApiError, api, retrying } from "../common/api.js";
 import { clear, el } from "./dom.js";
 import { getLang } from "./i18n.js";
 
 const SCORES = [1, 2, 3, 4];
 
+let elementsOnce = null;
+
+// The nine elements as the server defines them (`GET /api/v1/survey`), fetched once.
+export function surveyElements() {
+  elementsOnce ??= api("GET", "/api/v1/survey")
+    .then((doc) => doc.elements)
+    .catch(() => {
+      elementsOnce = null; // try again with the next survey
+      return [];
+    });
+  return elementsOnce;
+}
+
 export class Survey {
-  // elements: server.ikm.ELEMENTS as JSON; t: translator of strings.js;
+  // elements: the survey's elements (default: fetched from the API); t: translator;
   // onFinished(outcome): "thanks" or "already" once the rating is in.
   // `path` and `extra` (fields added to the body) let the counter's rating tablet rate
   // the ticket its counter finished last without knowing its secret id.
@@ -22,7 +35,13 @@ export class Survey {
     this.ticketId = ticketId;
     this.path = path;
     this.extra = extra;
-    this.elements = elements;
+    this.elements = elements || [];
+    if (!elements) {
+      surveyElements().then((list) => {
+        this.elements = list;
+        this.render();
+      });
+    }
     this.t = t;
     this.onFinished = onFinished;
     this.phase = "form"; // form | sending | thanks | already
