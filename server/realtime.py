@@ -358,8 +358,9 @@ async def _send(ws: Socket, services: Services, flt: Filter, sub: Subscriber, la
                         await ws.close(TRY_AGAIN_LATER, "missed events are gone; reconnect")
                         return
                     await _send_events(ws, site, flt, sub, page.events)
-                    # The reader moved the phones on before this socket joined.
-                    last, recheck = seq, True
+                    # (never past the head: those seqs are still to come)
+                    last, recheck = min(seq, page.last_seq), True  # phones: the reader
+                    # moved their positions on before this socket joined
             if recheck:
                 await _position(ws, store, sub)
     except asyncio.CancelledError:
