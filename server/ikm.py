@@ -1,7 +1,7 @@
 """Visitor satisfaction: the Indeks Kepuasan Masyarakat (IKM) of PermenPANRB 14/2017.
 
 Pure: no I/O. `parse_rating` validates the body of `POST .../tickets/{id}/rating`;
-`ikm_summary` turns ratings into the index and quality category the regulation defines.
+the index itself is computed in server/measure.py (`ikm`), from the rollups.
 
 The regulation's method, per element (unsur) of the survey:
 - NRR (nilai rata-rata) = sum of the element's answers / respondents who answered it;
@@ -16,7 +16,6 @@ is categorised, as the regulation's table is written in two decimals.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -232,59 +231,3 @@ def category(index: Decimal | float) -> tuple[str, str]:
         if value >= lowest:
             return quality, name
     return CATEGORIES[-1][1], CATEGORIES[-1][2]
-
-
-def ikm_summary(ratings: Iterable[Rating]) -> dict[str, Any]:
-    """The satisfaction index of some ratings.
-
-    `{"responses", "index", "category", "quality", "method", "elements", "score_average"}`:
-    `elements` maps each of the 9 slugs to its NRR (1-4, three decimals; None when nobody
-    answered it); `method` is "elements" when every element has answers (the regulation's
-    IKM), "score" when the index comes from the one-tap score average instead, None when
-    there are no ratings.
-    """
-    responses = 0
-    score_sum = 0
-    sums = dict.fromkeys(ELEMENT_SLUGS, 0)
-    counts = dict.fromkeys(ELEMENT_SLUGS, 0)
-    for rating in ratings:
-        responses += 1
-        score_sum += rating.score
-        for slug, value in rating.answers.items():
-            if slug in sums:
-                sums[slug] += value
-                counts[slug] += 1
-
-    nrr = {slug: Fraction(sums[slug], counts[slug]) for slug in ELEMENT_SLUGS if counts[slug]}
-    elements = {
-        slug: (float(_rounded(nrr[slug], 3)) if slug in nrr else None) for slug in ELEMENT_SLUGS
-    }
-    if responses == 0:
-        return {
-            "responses": 0,
-            "index": None,
-            "category": None,
-            "quality": None,
-            "method": None,
-            "elements": elements,
-            "score_average": None,
-        }
-
-    score_average = Fraction(score_sum, responses)
-    if len(nrr) == len(ELEMENT_SLUGS):
-        ikm = sum((value * Fraction(1, len(ELEMENT_SLUGS)) for value in nrr.values()), Fraction(0))
-        method = "elements"
-    else:
-        ikm = score_average
-        method = "score"
-    index = _rounded(ikm * 25)
-    quality, name = category(index)
-    return {
-        "responses": responses,
-        "index": float(index),
-        "category": name,
-        "quality": quality,
-        "method": method,
-        "elements": elements,
-        "score_average": float(_rounded(score_average)),
-    }

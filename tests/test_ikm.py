@@ -1,11 +1,12 @@
-"""server.ikm: the IKM of PermenPANRB 14/2017, worked by hand, and rating validation."""
+"""The IKM of PermenPANRB 14/2017 (measure.ikm), worked by hand, and rating validation."""
 
 from __future__ import annotations
 
 import pytest
 
+from server import measure
 from server.errors import InvalidField, Unprocessable
-from server.ikm import ELEMENT_SLUGS, ELEMENTS, Rating, category, ikm_summary, parse_rating
+from server.ikm import ELEMENT_SLUGS, ELEMENTS, Rating, category, parse_rating
 
 P, S, W, B, PR, K, PE, PG, SA = ELEMENT_SLUGS
 
@@ -33,28 +34,33 @@ def test_nine_elements_in_the_regulations_order() -> None:
         assert element.as_json()["slug"] == element.slug
 
 
-# ---------------------------------------------------------------- hand-worked summaries
+# ---------------------------------------------------------------- hand-worked indexes
+
+
+def ikm_of(ratings: list[Rating]) -> dict[str, object]:
+    """measure.ikm over the complete surveys among some ratings (the rollups keep the
+    count and the answer sums of exactly those)."""
+    complete = [r for r in ratings if len(r.answers) == len(ELEMENT_SLUGS)]
+    sums = {slug: sum(r.answers[slug] for r in complete) for slug in ELEMENT_SLUGS}
+    return measure.ikm(len(complete), sums)
 
 
 def test_empty() -> None:
-    summary = ikm_summary([])
-    assert summary["responses"] == 0
-    assert summary["index"] is None and summary["category"] is None
-    assert summary["quality"] is None and summary["score_average"] is None
-    assert summary["elements"] == dict.fromkeys(ELEMENT_SLUGS)
+    summary = ikm_of([])
+    assert summary["n"] == 0
+    assert summary["score"] is None and summary["category"] is None
+    assert summary["nrr"] == dict.fromkeys(ELEMENT_SLUGS)
 
 
 def test_two_respondents_all_elements() -> None:
     # Respondent 1 answers 3 everywhere, respondent 2 answers 4 everywhere.
     # NRR per element = (3 + 4) / 2 = 3.5; IKM = 9 x 3.5 x 1/9 = 3.5;
     # index = 3.5 x 25 = 87.50 -> 76.61-88.30 -> B "Baik".
-    summary = ikm_summary([full(3, *[3] * 9), full(4, *[4] * 9)])
-    assert summary["responses"] == 2
-    assert summary["elements"] == dict.fromkeys(ELEMENT_SLUGS, 3.5)
-    assert summary["index"] == 87.50
-    assert (summary["quality"], summary["category"]) == ("B", "Baik")
-    assert summary["method"] == "elements"
-    assert summary["score_average"] == 3.5
+    summary = ikm_of([full(3, *[3] * 9), full(4, *[4] * 9)])
+    assert summary["n"] == 2
+    assert summary["nrr"] == dict.fromkeys(ELEMENT_SLUGS, 3.5)
+    assert summary["score"] == 87.50
+    assert summary["category"] == "B"
 
 
 def test_four_respondents_mixed() -> None:
@@ -76,59 +82,47 @@ def test_four_respondents_mixed() -> None:
         full(3, 3, 3, 2, 4, 4, 3, 4, 3, 3),
         full(2, 3, 3, 3, 4, 3, 3, 3, 3, 4),
     ]
-    summary = ikm_summary(ratings)
-    assert summary["elements"] == {
+    summary = ikm_of(ratings)
+    assert summary["nrr"] == {
         P: 3.25, S: 3.0, W: 2.5, B: 4.0, PR: 3.25, K: 3.5, PE: 3.75, PG: 2.5, SA: 3.5,
     }  # fmt: skip
-    assert summary["index"] == 81.25
-    assert summary["quality"] == "B"
-    # The one-tap scores (3 + 4 + 3 + 2) / 4 = 3.0 are reported but do not drive the index.
-    assert summary["score_average"] == 3.0
+    assert summary["score"] == 81.25
+    assert summary["category"] == "B"
 
 
-def test_nrr_divides_by_those_who_answered_the_element() -> None:
-    # Respondent 1 answers all 9 with 4; respondent 2 answers only "waktu" with 1.
-    # NRR waktu = (4 + 1) / 2 = 2.5; the other 8 elements: 4 / 1 = 4.0.
-    # IKM = (8 x 4 + 2.5) / 9 = 34.5 / 9 = 3.8333...; index = 95.8333... -> 95.83 -> A.
+def test_only_complete_surveys_count() -> None:
+    # Respondent 1 answers all 9 with 4; respondent 2 answers only "waktu" with 1: an
+    # incomplete survey counts for the one-tap rating, not for the IKM -> 100.00, A.
     ratings = [full(4, *[4] * 9), Rating(score=1, answers={W: 1}, comment=None)]
-    summary = ikm_summary(ratings)
-    assert summary["elements"][W] == 2.5
-    assert summary["elements"][P] == 4.0
-    assert summary["index"] == 95.83
-    assert (summary["quality"], summary["category"]) == ("A", "Sangat Baik")
-    assert summary["responses"] == 2
+    summary = ikm_of(ratings)
+    assert summary["n"] == 1
+    assert summary["nrr"][W] == 4.0
+    assert summary["score"] == 100.0
+    assert summary["category"] == "A"
 
 
 def test_repeating_decimal_rounds_half_up_to_two_places() -> None:
     # One respondent: 3 everywhere except "biaya" = 4. Sum of NRR = 8 x 3 + 4 = 28;
     # IKM = 28 / 9 = 3.1111...; index = 77.777... -> 77.78 -> B.
-    summary = ikm_summary([full(3, 3, 3, 3, 4, 3, 3, 3, 3, 3)])
-    assert summary["index"] == 77.78
-    assert summary["quality"] == "B"
+    summary = ikm_of([full(3, 3, 3, 3, 4, 3, 3, 3, 3, 3)])
+    assert summary["score"] == 77.78
+    assert summary["category"] == "B"
 
 
-def test_falls_back_to_the_score_when_an_element_has_no_answers() -> None:
-    # Answers miss "sarana" altogether, so the 9-element IKM is not defined; the index
-    # is the one-tap average: (4 + 2 + 3) / 3 = 3.0 -> 75.00 -> C "Kurang Baik".
+def test_no_complete_survey_means_no_index() -> None:
+    # Answers miss "sarana" altogether: no complete survey, so no IKM (the one-tap
+    # scores are the `rating` figure, never an index).
     partial = {slug: 4 for slug in ELEMENT_SLUGS if slug != SA}
-    ratings = [
-        Rating(score=4, answers=partial, comment=None),
-        Rating(score=2, answers={}, comment=None),
-        Rating(score=3, answers={}, comment="ok"),
-    ]
-    summary = ikm_summary(ratings)
-    assert summary["method"] == "score"
-    assert summary["elements"][SA] is None
-    assert summary["elements"][P] == 4.0
-    assert summary["index"] == 75.0
-    assert (summary["quality"], summary["category"]) == ("C", "Kurang Baik")
+    ratings = [Rating(score=4, answers=partial, comment=None), *taps(2, 3)]
+    summary = ikm_of(ratings)
+    assert summary["n"] == 0 and summary["score"] is None
 
 
 def test_all_worst_and_all_best() -> None:
-    assert ikm_summary([full(1, *[1] * 9)])["index"] == 25.0
-    assert ikm_summary([full(1, *[1] * 9)])["quality"] == "D"
-    assert ikm_summary([full(4, *[4] * 9)])["index"] == 100.0
-    assert ikm_summary(taps(4, 4))["category"] == "Sangat Baik"
+    assert ikm_of([full(1, *[1] * 9)])["score"] == 25.0
+    assert ikm_of([full(1, *[1] * 9)])["category"] == "D"
+    assert ikm_of([full(4, *[4] * 9)])["score"] == 100.0
+    assert ikm_of([full(4, *[4] * 9), full(4, *[4] * 9)])["category"] == "A"
 
 
 # ---------------------------------------------------------------- category boundaries
@@ -170,16 +164,12 @@ def test_conversion_table(index: float, quality: str, name: str) -> None:
         (2500, 8831, 88.31, "A"),
     ],
 )
-def test_boundaries_through_the_summary(count: int, total: int, index: float, quality: str) -> None:
-    # `count` one-tap ratings of 3, then enough +1/-1 changes to reach `total`.
-    scores = [3] * count
-    step = 1 if total > 3 * count else -1
-    for i in range(abs(total - 3 * count)):
-        scores[i] += step
-    assert sum(scores) == total
-    summary = ikm_summary(taps(*scores))
-    assert summary["index"] == index
-    assert summary["quality"] == quality
+def test_boundaries_through_the_index(count: int, total: int, index: float, quality: str) -> None:
+    # `count` complete surveys whose answers add up to `total` on every element: each
+    # NRR is total / count, and so is their mean.
+    summary = measure.ikm(count, dict.fromkeys(ELEMENT_SLUGS, total))
+    assert summary["score"] == index
+    assert summary["category"] == quality
 
 
 # ---------------------------------------------------------------- parse_rating
