@@ -1,13 +1,17 @@
 // Live connection to a site's event stream (spec section 3).
 //
 // Starts from a snapshot, applies events in seq order, reconnects with backoff and
-// resumes with ?since=<last seq>, so the server replays exactly what was missed.
+// resumes with ?since=<last seq>&epoch=<log epoch>, so the server replays exactly what
+// was missed (or sends a snapshot when its log started over: another epoch).
 // Events at or below the last seen seq are dropped: nothing is shown or announced twice.
 // On an unfiltered stream a gap in seq is a fault: reconnect and replay from the last seq.
 // The server sends a heartbeat every 15 s; a line silent for 45 s is dead (a NAT or Wi-Fi
 // drop the browser did not notice): reconnect.
 
 const SILENCE_MS = 45000;
+// The close reason of a `since` the server's log never reached (it lost its store, or
+// this screen came from another server): start over from a snapshot, at once.
+const SINCE_AHEAD = "since is ahead";
 
 export class EventStream {
   constructor({ site, filters = {}, ticket = null, token = null, onSnapshot, onEvent, onMessage, onStatus }) {
@@ -20,6 +24,7 @@ export class EventStream {
     this.onMessage = onMessage || (() => {});
     this.onStatus = onStatus || (() => {});
     this.seq = null;
+    this.epoch = null; // the id of the server's log our seq belongs to
     this.socket = null;
     this.attempt = 0;
     this.stopped = false;
@@ -48,7 +53,10 @@ export class EventStream {
     for (const [name, value] of Object.entries(this.filters)) if (value) params.set(name, value);
     if (this.ticket) params.set("ticket", this.ticket);
     if (this.token) params.set("token", this.token);
-    if (this.seq !== null) params.set("since", String(this.seq));
+    if (this.seq !== null) {
+      params.set("since", String(this.seq));
+      if (this.epoch) params.set("epoch", this.epoch);
+    }
     const query = params.toString();
     return `${scheme}//${location.host}/ws/sites/${encodeURIComponent(this.site)}/events${query ? "?" + query : ""}`;
   }
@@ -99,8 +107,16 @@ export class EventStream {
     this.socket = null;
     this.setStatus(false, reason);
     if (this.stopped) return;
+    if (code === 1008 && reason.includes(SINCE_AHEAD)) {
+      // Our seq means nothing to this log: reconnect without since (a fresh snapshot).
+      this.seq = null;
+      this.epoch = null;
+      this.timer = setTimeout(() => this.connect(), 200 + Math.random() * 800);
+      return;
+    }
     // 1008: the server refused us (unknown site, bad credential). Keep trying slowly:
-    // a TV must come back by itself once the configuration is fixed.
+    // a TV must come back by itself once the configuration is fixed. 1013: the server
+    // lost its store or cut us off; back off and resume with since.
     const base = code === 1008 ? 15000 : 500 * 2 ** Math.min(this.attempt, 5);
     this.attempt += 1;
     const delay = Math.min(15000, base) * (0.75 + Math.random() * 0.5);
@@ -111,11 +127,13 @@ export class EventStream {
     if (data.type === "snapshot") {
       this.attempt = 0;
       this.seq = data.seq;
+      this.epoch = data.epoch || null;
       this.setStatus(true);
       this.onSnapshot(data.state, data.seq);
       return;
     }
     if (data.type === "heartbeat") return;
+    if (data.type === "ready" && data.epoch) this.epoch = data.epoch; // replay complete
     if (data.seq === undefined || data.seq === null) {
       this.attempt = 0;
       this.setStatus(true);
