@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from . import keys
@@ -103,16 +104,29 @@ class Accounts:
         """Count one login attempt for `username` before checking its password:
         (attempts in this window, the window). A success takes its count back
         (`forgive_login`), so what stays counted are the failures."""
+        return await self._count(keys.login_failures, username, window_s)
+
+    async def forgive_login(self, username: str, window: int, window_s: int = 60) -> None:
+        await self._forgive(keys.login_failures(username, window), window_s)
+
+    async def count_login_from(self, address: str, window_s: int = 60) -> tuple[int, int]:
+        """`count_login`, for a client address."""
+        return await self._count(keys.login_failures_from, address, window_s)
+
+    async def forgive_login_from(self, address: str, window: int, window_s: int = 60) -> None:
+        await self._forgive(keys.login_failures_from(address, window), window_s)
+
+    async def _count(
+        self, key_of: Callable[[str, int], str], ident: str, window_s: int
+    ) -> tuple[int, int]:
         window = int(time.time() // window_s)
-        key = keys.login_failures(username, window)
         pipe = self.redis.pipeline(transaction=True)
-        pipe.incr(key)
-        pipe.expire(key, window_s * 2)
+        pipe.incr(key_of(ident, window))
+        pipe.expire(key_of(ident, window), window_s * 2)
         count, _ = await pipe.execute()
         return int(count), window
 
-    async def forgive_login(self, username: str, window: int, window_s: int = 60) -> None:
-        key = keys.login_failures(username, window)
+    async def _forgive(self, key: str, window_s: int) -> None:
         pipe = self.redis.pipeline(transaction=True)
         pipe.decr(key)
         pipe.expire(key, window_s * 2)

@@ -36,7 +36,7 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # Failed logins one username may have per minute (from any address); the per-address
-# limit (settings.login_rate_per_minute) is the api's and much higher.
+# limit (settings.login_rate_per_minute, passed by the api) must be well above it.
 LOGIN_FAILURES_PER_MINUTE = 10
 # Password hashes computed at once per process: argon2 runs in threads, off the event
 # loop, and a login flood waits here instead of taking every core.
@@ -182,19 +182,35 @@ class Authenticator:
 
     # -- accounts -----------------------------------------------------------------
 
-    async def login(self, username: object, password: object) -> tuple[str, Principal]:
+    async def login(
+        self,
+        username: object,
+        password: object,
+        address: str = "unknown",
+        address_limit: int = 10 * LOGIN_FAILURES_PER_MINUTE,
+    ) -> tuple[str, Principal]:
+        """A new session, or 401. Failed logins count per username (at most
+        `login_failures_per_minute`) and per client address (at most `address_limit`, so
+        well above: a whole office may share one address behind NAT). A success counts
+        for neither, and a login refused by the username's limit costs no password check
+        and does not count for the address: hammering one account locks only it."""
         if not isinstance(username, str) or not username:
             raise InvalidField("username", "must be a non-empty string")
         if not isinstance(password, str) or not password:
             raise InvalidField("password", "must be a non-empty string")
         accounts = self.store.accounts
-        if len(username) > 64:  # no such account; the per-address limit counts these
-            await verify_password(_DUMMY_HASH, password, self._hashing)
-            raise Unauthorized("Wrong username or password.", code="bad_login")
-        attempts, window = await accounts.count_login(username)
-        if attempts > self.login_failures_per_minute:
-            raise RateLimited("Too many failed logins for this account; wait a minute.")
-        account = await accounts.user(username)
+        known = len(username) <= 64  # longer ones are no account, and are not counted
+        window = 0
+        if known:
+            attempts, window = await accounts.count_login(username)
+            if attempts > self.login_failures_per_minute:
+                raise RateLimited("Too many failed logins for this account; wait a minute.")
+        from_address, address_window = await accounts.count_login_from(address)
+        if from_address > address_limit:
+            if known:
+                await accounts.forgive_login(username, window)
+            raise RateLimited("Too many failed logins from this address; wait a minute.")
+        account = await accounts.user(username) if known else None
         hashed = account["password"] if account else _DUMMY_HASH
         if not await verify_password(hashed, password, self._hashing) or account is None:
             raise Unauthorized("Wrong username or password.", code="bad_login")
@@ -208,6 +224,7 @@ class Authenticator:
             await accounts.drop_session(digest(token))
             raise Unauthorized("The account changed meanwhile; log in again.", code="bad_login")
         await accounts.forgive_login(username, window)
+        await accounts.forgive_login_from(address, address_window)
         return token, _principal(principal, digest(token))
 
     async def logout(self, token: str) -> None:

@@ -54,6 +54,11 @@ def login_failures(username: str, window: int) -> str:
     return f"{PREFIX}:{{auth}}:login_failures:{username}:{window}"
 
 
+def login_failures_from(address: str, window: int) -> str:
+    """Integer with TTL: failed logins from one client address in one time window."""
+    return f"{PREFIX}:{{auth}}:login_failures_from:{address}:{window}"
+
+
 # -- per site -----------------------------------------------------------------------
 
 

@@ -195,25 +195,42 @@ async def test_failures_lock_one_username_not_the_address(server: LiveServer) ->
         assert await attempt(colleague, PASSWORD) == 200
 
 
-async def test_address_limit_still_holds(redis_url: str) -> None:
+async def test_address_limit_counts_failures_only(redis_url: str) -> None:
+    limit = 15
     live = LiveServer(redis_url)
-    live.settings.login_rate_per_minute = 5
+    live.settings.login_rate_per_minute = limit  # per address
     live.start()
     try:
-        name = unique("dedi")
-        live.user(name, PASSWORD, "officer", live.new_site(), ["loket-1"])
+        site = live.new_site()
+        office = [unique("staf") for _ in range(3)]
+        for name in office:
+            live.user(name, PASSWORD, "officer", site, ["loket-1"])
         # from an address of its own: the store counts every server's logins per address
         address = f"127.{random.randrange(1, 255)}.{random.randrange(1, 255)}.1"
         transport = httpx.AsyncHTTPTransport(local_address=address)
         async with httpx.AsyncClient(base_url=live.url, transport=transport) as c:
+
+            async def attempt(name: str, password: str = "wrong-guess") -> int:
+                r = await c.post(
+                    "/api/v1/auth/login", json={"username": name, "password": password}
+                )
+                return r.status_code
+
+            # an office logging in: more successes than the limit, none counted
+            for i in range(limit + 5):
+                assert await attempt(office[i % 3], PASSWORD) == 200
+            # hammering one account: only its own checked failures count for the address
+            codes = [await attempt(office[0]) for _ in range(3 * auth.LOGIN_FAILURES_PER_MINUTE)]
+            assert codes[-1] == 429 and codes.count(401) <= 2 * auth.LOGIN_FAILURES_PER_MINUTE
+            assert await attempt(office[1], PASSWORD) == 200
+            # guessing across usernames: the address limit
             codes = []
-            for i in range(12):
-                user = name if i % 2 else unique("nobody")  # spread over usernames
-                r = await c.post("/api/v1/auth/login", json={"username": user, "password": "x"})
-                codes.append(r.status_code)
-                if r.status_code == 429:
+            for _ in range(2 * limit):
+                codes.append(await attempt(unique("nobody")))
+                if codes[-1] == 429:
                     break
-            assert codes[-1] == 429 and 5 <= len(codes) - 1 <= 10
+            assert codes[-1] == 429 and codes.count(401) <= limit
+            assert await attempt(office[2], PASSWORD) == 429  # the address, for a minute
     finally:
         live.stop()
 
