@@ -14,8 +14,11 @@ export function decimal(value, digits = 1) {
 }
 
 // Seconds as minutes with one decimal (the unit of a standar pelayanan).
+// Under a minute, whole seconds: a tenth of a minute would hide them.
 export function minutes(seconds) {
-  return seconds === null || seconds === undefined ? DASH : t("minutes", { n: decimal(seconds / 60) });
+  if (seconds === null || seconds === undefined) return DASH;
+  if (seconds < 60) return t("seconds", { n: count(Math.round(seconds)) });
+  return t("minutes", { n: decimal(seconds / 60) });
 }
 
 export const toMinutes = (seconds) => (seconds === null || seconds === undefined ? null : Math.round(seconds / 6) / 10);
