@@ -23,10 +23,15 @@ def flatten(row: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def table(rows: Sequence[Mapping[str, Any]], total: Mapping[str, Any]) -> list[list[Any]]:
-    """Header and lines: the rows, then the total (key `total`)."""
-    flat = [flatten(r) for r in rows] + [flatten({**total, "key": "total"})]
-    header = list(flat[-1])
+def table(
+    rows: Sequence[Mapping[str, Any]], total: Mapping[str, Any] | None
+) -> list[list[Any]]:
+    """Header and lines: the rows, then the total (key `total`) if there is one. The
+    header holds every flattened name, in the order they first appear."""
+    flat = [flatten(r) for r in rows]
+    if total is not None:
+        flat.append(flatten({**total, "key": "total"}))
+    header = list(dict.fromkeys(name for line in flat for name in line))
     return [header, *([line.get(name) for name in header] for line in flat)]
 
 

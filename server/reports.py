@@ -68,7 +68,7 @@ def _choice(request: Request, name: str, allowed: tuple[str, ...] | Mapping[str,
 def _answer(doc: dict[str, Any], rows_key: str, fmt: str, filename: str, title: str) -> Response:
     if fmt == "json":
         return Json(doc)
-    lines = export.table(doc[rows_key], doc.get("total") or {"key": "total"})
+    lines = export.table(doc[rows_key], doc.get("total"))
     body = export.to_csv(lines) if fmt == "csv" else export.to_xlsx(lines, filename, title)
     return Response(
         body,
@@ -186,7 +186,7 @@ async def get_evaluation(request: Request) -> Response:
     first, last = _range(request, today)
     doc = await evaluation(store, first, last)
     name = f"loket-evaluation-{first.isoformat()}-{last.isoformat()}"
-    return _answer({**doc, "total": None}, "sites", fmt, name, f"Evaluasi {first} - {last}")
+    return _answer(doc, "sites", fmt, name, f"Evaluasi {first} - {last}")
 
 
 # -- the live floor ---------------------------------------------------------------------
