@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import api, guard, openapi, realtime
+from . import api, guard, openapi, realtime, reports
 from .auth import Authenticator
 from .errors import LoketError, NotFound
 from .fanout import Fanout
@@ -214,6 +214,7 @@ def create_app(settings: Settings) -> Starlette:
 
     routes = [
         *api.routes(),
+        *reports.routes(),
         Route("/api/openapi.json", openapi.endpoint),
         *display_pages.routes(),
         *counter_pages.routes(),
