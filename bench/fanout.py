@@ -57,7 +57,7 @@ TARGET_MEM = 1.5
 
 
 def raise_nofile(want: int = 65536) -> int:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     for s, h in ((want, max(want, hard)), (min(want, hard), hard)):
         try:
             resource.setrlimit(resource.RLIMIT_NOFILE, (s, h))
