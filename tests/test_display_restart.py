@@ -24,7 +24,7 @@ async def test_tv_catches_up_after_a_restart(redis_url: str, store: Store, page:
         before = await store.next(site, "loket-1", actor="test", idem=None)
         assert before is not None
         spoken = "(a => [...a.spoken, ...a.queue])(window.loket.announcer)"
-        await page.wait_for_function(f"{spoken}.length === 1", timeout=3000)
+        await page.wait_for_function(f"() => {spoken}.length === 1", timeout=3000)
     finally:
         first.stop()
     await expect(page.locator("#offline")).to_be_visible(timeout=5000)
@@ -40,7 +40,7 @@ async def test_tv_catches_up_after_a_restart(redis_url: str, store: Store, page:
         await expect(page.locator("#offline")).to_be_hidden(timeout=15000)
         big = page.locator("body")
         await expect(big).to_contain_text(missed["number"], timeout=3000)
-        await page.wait_for_function(f"{spoken}.length === 2", timeout=5000)
+        await page.wait_for_function(f"() => {spoken}.length === 2", timeout=5000)
         announced = await page.evaluate(spoken)
         assert announced == [
             f"Nomor antrian {before['number']}, silakan menuju Loket 1",
