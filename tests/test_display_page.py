@@ -143,9 +143,10 @@ async def test_calls_are_announced_in_order_exactly_once(server: Any, page: Page
         f"Nomor antrian {second['number']}, silakan menuju Loket 3",
     ]
     everything = "(a => [...a.spoken, ...a.queue])(window.loket.announcer)"
-    await page.wait_for_function(f"{everything}.length >= 2", timeout=2000)
+    # predicates as functions: the pages' CSP forbids eval of plain expressions
+    await page.wait_for_function(f"() => {everything}.length >= 2", timeout=2000)
     assert await page.evaluate(everything) == expected
-    await page.wait_for_function("window.loket.announcer.spoken.length >= 2", timeout=5000)
+    await page.wait_for_function("() => window.loket.announcer.spoken.length >= 2", timeout=5000)
     await expect(page.locator("body")).to_have_attribute("data-announce-queue", "0")
 
     # Replay the calls: rewind the stream and drop the socket; nothing is said twice.
