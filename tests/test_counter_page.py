@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,20 @@ async def issue(http: httpx.AsyncClient, site: str, service: str) -> str:
     assert response.status_code == 201, response.text
     number: str = response.json()["ticket"]["number"]
     return number
+
+
+async def issue_ticket(http: httpx.AsyncClient, site: str, service: str) -> dict[str, Any]:
+    response = await http.post(f"/api/v1/sites/{site}/tickets", json={"service": service})
+    assert response.status_code == 201, response.text
+    ticket: dict[str, Any] = response.json()["ticket"]
+    return ticket
+
+
+async def ticket_now(http: httpx.AsyncClient, site: str, ticket_id: str) -> dict[str, Any]:
+    response = await http.get(f"/api/v1/sites/{site}/tickets/{ticket_id}")
+    assert response.status_code == 200, response.text
+    ticket: dict[str, Any] = response.json()["ticket"]
+    return ticket
 
 
 async def log_in(page: Page, server: Any, site: str, query: str = "") -> None:
@@ -128,3 +143,90 @@ async def test_officer_cannot_work_at_another_counter(server: Any, page: Page) -
         )
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] in ("forbidden", "not_your_counter")
+
+
+async def test_next_on_a_ticket_never_started_asks_served_or_no_show(
+    server: Any, page: Page
+) -> None:
+    site = server.new_site()
+    server.user("budi", PASSWORD, role="officer", site=site, counters=["loket-1"])
+    admin = {"Authorization": f"Bearer {server.admin_token}"}
+    async with httpx.AsyncClient(base_url=server.url, headers=admin) as http:
+        first, second, third = [await issue_ticket(http, site, "ktp-el") for _ in range(3)]
+
+        await log_in(page, server, site)
+        await page.get_by_role("button", name="Loket 1").click()
+        number = page.locator("#ticket-number")
+        status = page.locator("#ticket-status")
+        dialog = page.locator("#unstarted-dialog")
+        next_button = page.locator('[data-action="next"]')
+        await expect(next_button).to_be_enabled()
+
+        # Nothing held: Next calls at once.
+        await next_button.click()
+        await expect(number).to_have_text(first["number"])
+        await expect(status).to_have_text("Dipanggil")
+
+        # Called, never started: Next asks. The dialog itself has the focus, so a second
+        # N, Space or Enter chooses nothing; Esc cancels and nothing happened.
+        await page.keyboard.press("n")
+        await expect(dialog).to_be_visible()
+        await expect(dialog.locator("h2")).to_have_text(
+            f"Nomor {first['number']} belum mulai dilayani. Apakah pengunjung sudah dilayani?"
+        )
+        await expect(dialog).to_be_focused()
+        for key in ("n", "Space", "Enter"):
+            await page.keyboard.press(key)
+        await expect(dialog).to_be_visible()
+        await page.keyboard.press("Escape")
+        await expect(dialog).to_be_hidden()
+        await expect(number).to_have_text(first["number"])
+        assert (await ticket_now(http, site, first["id"]))["status"] == "called"
+
+        # "Tidak hadir": the ticket is a no-show, then the next one is called.
+        await next_button.click()
+        await expect(dialog).to_be_visible()
+        if os.environ.get("LOKET_SCREENSHOTS"):
+            await page.screenshot(path=str(SCREENSHOTS / "counter-unstarted.png"))
+        await dialog.get_by_role("button", name="Tidak hadir").click()
+        await expect(dialog).to_be_hidden()
+        await expect(number).to_have_text(second["number"])
+        await expect(page.locator("#message")).to_contain_text(
+            f"{first['number']} ditandai tidak hadir."
+        )
+        assert (await ticket_now(http, site, first["id"]))["status"] == "no_show"
+        assert (await ticket_now(http, site, second["id"]))["status"] == "called"
+        await expect(page.locator("#today-no-show")).to_have_text("1")
+
+        # The key S answers "sudah dilayani" (and is not also the Start shortcut).
+        await page.keyboard.press("n")
+        await expect(dialog).to_be_visible()
+        await page.keyboard.press("s")
+        await expect(dialog).to_be_hidden()
+        await expect(number).to_have_text(third["number"])
+        served = await ticket_now(http, site, second["id"])
+        assert served["status"] == "done" and served["started_at"] is None
+
+        # In English too; then Start, and Next on a ticket being served is one click.
+        await page.locator("#lang").click()
+        await page.keyboard.press("n")
+        await expect(dialog.locator("h2")).to_have_text(
+            f"Ticket {third['number']} was never started. Has the visitor been served?"
+        )
+        await expect(dialog.get_by_role("button", name="No-show")).to_be_visible()
+        await page.keyboard.press("Escape")
+        await expect(dialog).to_be_hidden()
+        await page.keyboard.press("s")
+        await expect(status).to_have_text("Being served")
+        await page.keyboard.press("n")
+        await expect(page.locator("#message")).to_have_text("Nobody is waiting.")
+        await expect(dialog).to_be_hidden()
+        assert (await ticket_now(http, site, third["id"]))["status"] == "done"
+
+        # The figures: one served without a start, one no-show.
+        report = await http.get(f"/api/v1/sites/{site}/reports", params={"by": "site"})
+        assert report.status_code == 200, report.text
+        (row,) = report.json()["rows"]
+        assert row["unstarted"] == 1
+        assert row["no_show"] == 1
+        assert row["served"] == 2

@@ -4,7 +4,7 @@
 import { api, ApiError, retrying } from "/static/display/common/api.js";
 import { allowedActions, CONFIRM } from "./state.js";
 import { errorText, t } from "./strings.js";
-import { confirmDialog, pickService } from "./dialogs.js";
+import { confirmDialog, pickService, unstartedDialog } from "./dialogs.js";
 import { counterConfig, serviceName } from "./render.js";
 import { startLive } from "./live.js";
 
@@ -124,6 +124,31 @@ export function createConsole({ store, siteId, hooks }) {
 
   let preparing = false;
 
+  // Next and Call finish the held ticket as served. A ticket that was called but never
+  // started may be a visitor who never came: ask first, so the figures stay true.
+  // Answers a plan ({} or {noShowFirst: true}, busy already set), or null = cancelled.
+  async function askUnstarted(action, extra, before, mine) {
+    preparing = true;
+    let choice;
+    try {
+      choice = await unstartedDialog({ number: before.number });
+    } finally {
+      preparing = false;
+    }
+    if (!choice || store.get().busy || mine !== generation) return null;
+    const now = store.get().counter;
+    const held = now && now.ticket;
+    if (!held || held.number !== before.number || !allowedActions(now.status, held).has(action)) {
+      // It changed while the dialog was open (another tab, a pedal): the answer was
+      // about a ticket that is no longer there. Let the officer look again.
+      say(t("changed_elsewhere"), "warn");
+      refreshCounter();
+      return null;
+    }
+    const plan = prepareNow(action, extra);
+    return choice === "no-show" ? { ...plan, noShowFirst: true } : plan;
+  }
+
   async function act(action, extra = {}) {
     const state = store.get();
     if (state.busy || preparing || state.forbidden || !state.counter) return;
@@ -132,7 +157,10 @@ export function createConsole({ store, siteId, hooks }) {
     const mine = generation;
     const before = state.counter.ticket;
     let plan = {};
-    if (CONFIRM.has(action) || action === "transfer") {
+    if ((action === "next" || action === "call") && before && before.status === "called") {
+      plan = await askUnstarted(action, extra, before, mine);
+      if (!plan) return;
+    } else if (CONFIRM.has(action) || action === "transfer") {
       preparing = true;
       try {
         plan = await prepare(action);
@@ -158,17 +186,28 @@ export function createConsole({ store, siteId, hooks }) {
     epoch += 1;
     store.set({ busy: action });
     say("");
-    try {
-      const data = await retrying("POST", counterPath(siteId, counterId, action), {
-        body: plan.body,
+    const post = (name, body) =>
+      retrying("POST", counterPath(siteId, counterId, name), {
+        body,
         tries: RETRY_TRIES,
         onRetry: () => store.set({ retryingAction: true }),
       });
+    try {
+      // "Tidak hadir" in the unstarted dialog: the held ticket is a no-show, then call.
+      // Should the call fail, the no-show stands (it is true) and the error is shown.
+      let prefix = "";
+      if (plan.noShowFirst) {
+        await post("no-show");
+        if (mine !== generation) return;
+        epoch += 1;
+        prefix = `${t("done_no-show", { number: before ? before.number : "" })} `;
+      }
+      const data = await post(action, plan.body);
       if (mine !== generation) return;
       store.set({ retryingAction: false, busy: null });
       epoch += 1;
       applyAnswer(action, data);
-      say(successText(action, data, before), action === "next" && !data.ticket ? "warn" : "ok");
+      say(prefix + successText(action, data, before), action === "next" && !data.ticket ? "warn" : "ok");
     } catch (err) {
       store.set({ retryingAction: false, busy: null });
       if (mine !== generation) return;

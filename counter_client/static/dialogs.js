@@ -1,5 +1,6 @@
-// Modal dialogs: a confirmation for destructive actions, and the service picker for
-// transfers (searchable by service name, agency and number prefix).
+// Modal dialogs: a confirmation for destructive actions, the question "served or
+// no-show?" for a ticket that was never started, and the service picker for transfers
+// (searchable by service name, agency and number prefix).
 
 import { t } from "./strings.js";
 import { fold } from "./format.js";
@@ -21,6 +22,57 @@ export function confirmDialog({ title, text, ok }) {
     dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
     dialog.showModal();
     $("confirm-ok").focus();
+  });
+}
+
+// Next (or Call) while the current ticket was called but never started: was the visitor
+// served? Resolves "served", "no-show", or null (Esc, Batal). Neither choice is a default:
+// the dialog itself has the focus, so a second N, Space or Enter does nothing; the officer
+// clicks a button, presses S (sudah dilayani) or T (tidak hadir), or tabs to a button
+// and presses Enter/Space.
+export const UNSTARTED_KEYS = { s: "served", t: "no-show" };
+
+export function unstartedDialog({ number }) {
+  const dialog = $("unstarted-dialog");
+  $("unstarted-title").textContent = t("unstarted_title", { number });
+  $("unstarted-text").textContent = t("unstarted_text", { number });
+  $("unstarted-keys").textContent = t("unstarted_keys");
+  dialog.returnValue = "";
+  let settle = null;
+
+  function onKey(event) {
+    if (!dialog.open) return;
+    // Captured here first: the console's shortcuts (S = Start, T = Transfer) never see it.
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const choice = event.key.length === 1 ? UNSTARTED_KEYS[event.key.toLowerCase()] : undefined;
+    if (choice || event.key === "Escape") {
+      event.preventDefault();
+      event.stopPropagation();
+      if (event.repeat) return;
+      // Answer now, not on the dialog's (later) close event: the next key press must
+      // already find the console free.
+      settle(choice || null);
+      dialog.close(choice || "cancel");
+    } else if (event.key === "Enter" && event.target === dialog) {
+      event.preventDefault(); // there is no default choice
+    }
+  }
+
+  const onClose = () => {
+    const value = dialog.returnValue;
+    settle(value === "served" || value === "no-show" ? value : null);
+  };
+
+  return new Promise((resolve) => {
+    settle = (value) => {
+      document.removeEventListener("keydown", onKey, true);
+      dialog.removeEventListener("close", onClose);
+      resolve(value);
+    };
+    document.addEventListener("keydown", onKey, true);
+    dialog.addEventListener("close", onClose);
+    dialog.showModal();
+    dialog.focus();
   });
 }
 
