@@ -801,11 +801,6 @@ async def test_reports_agree_with_the_truth(
         assert float(mine["counter_hours_open"]) == half_up(Fraction(total.open_s, 3600), 2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lua/_lib.lua finish_held -> clock_counter restarts the open-time clock of a "
-    "paused counter (finish, no-show or transfer while paused): the pause counts as open",
-)
 async def test_counter_open_time_stops_while_paused_with_a_ticket(
     store: Store, site: config.Site, clock: FakeClock
 ) -> None:

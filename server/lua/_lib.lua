@@ -182,7 +182,11 @@ local function clock_counter(c, counter_id)
   if c.mark_ms and c.mark_day == TODAY and NOW_MS > c.mark_ms then
     roll(TODAY, {s = '-', c = counter_id}, {open_ms = NOW_MS - c.mark_ms})
   end
-  c.mark_ms, c.mark_day = NOW_MS, TODAY
+  if c.status == 'paused' or c.status == 'closed' then
+    c.mark_ms, c.mark_day = nil, nil -- finishing a ticket during a pause starts no clock
+  else
+    c.mark_ms, c.mark_day = NOW_MS, TODAY
+  end
 end
 
 local function stop_counter_clock(c, counter_id)
