@@ -6,7 +6,8 @@ For each size N, twice (Loket, then the baseline):
 
 * the server runs alone in its own process (Loket: `python -m server.cli serve`, one
   worker, on a private Valkey started here through `server.embedded_redis`; baseline:
-  this file with `--role baseline`, a `websockets.asyncio.server.serve` on uvloop);
+  this file with `--role baseline`, a `websockets.asyncio.server.serve`, on uvloop
+  if it is installed (it is not a dependency), else asyncio);
 * N unfiltered, unauthenticated display sockets connect from 1 or 2 client processes
   (this file with `--role client`), in batches, each waiting for its first message
   (Loket's snapshot);
@@ -636,8 +637,8 @@ def main() -> int:
         "--batch",
         type=int,
         default=50,
-        help="sockets connecting at once, over all client processes (Loket's Redis pool"
-        " holds 100 connections and refuses, rather than queues, the 101st)",
+        help="sockets connecting at once, over all client processes (each snapshot read"
+        " takes one of the 256 connections of Loket's blocking Redis pool, server/connect.py)",
     )
     p.add_argument("--warm", type=int, default=20, help="warm-up sockets before 'RSS before'")
     p.add_argument("--settle", type=float, default=2.0, help="idle seconds before 'RSS idle'")
@@ -656,7 +657,10 @@ def main() -> int:
     p.add_argument("--port", type=int)
     p.add_argument("--message-file")
     p.add_argument("--snapshot-bytes", type=int, default=0)
+    p.add_argument("--smoke", action="store_true", help="20 sockets, 3 calls: runs, no figure")
     args = p.parse_args()
+    if args.smoke:
+        args.sizes, args.calls, args.interval, args.warm, args.settle = "20", 3, 0.1, 5, 0.2
     raise_nofile()
     use_uvloop()
     if args.role == "client":
