@@ -198,8 +198,14 @@ async def get_events(request: Request) -> Response:
     limit = parse_since(request.query_params.get("limit", str(most)), "limit")
     if not 1 <= limit <= most:
         raise InvalidField("limit", f"must be from 1 to {most}")
-    page = await _store(request).log.page(site.id, since, limit)
+    store = _store(request)
     with_id = sees_ids(principal, site.id)
+    if not with_id:  # public reads of the log are bounded per address (screens use the socket)
+        address = request.client.host if request.client else "unknown"
+        per_minute: int = request.app.state.settings.public_events_per_minute
+        if not await store.hit(site.id, "events", address, per_minute):
+            raise RateLimited("Too many reads of the event log; follow the websocket instead.")
+    page = await store.log.page(site.id, since, limit)
     return Json(
         {
             "events": [domain.event_view(e, with_id=with_id) for e in page.events],

@@ -26,7 +26,8 @@ class Settings:
     ticket_retention_days: int = 35  # tickets of older service days are forgotten
     ws_queue_len: int = 256  # events buffered per websocket before it is dropped
     ws_heartbeat_s: float = 15.0  # a heartbeat frame to every websocket this often
-    login_rate_per_minute: int = 20  # per client address
+    login_rate_per_minute: int = 20  # failed logins per client address
+    public_events_per_minute: int = 120  # public reads of /events per client address
     # Connection limits (guard.py): a request's headers must arrive within this time,
     # and one client address holds at most this many connections (trusted proxies exempt)
     header_timeout_s: float = 10.0

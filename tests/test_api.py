@@ -279,3 +279,22 @@ def test_openapi_describes_every_api_route(server: LiveServer) -> None:
     from server.api import COUNTER_ACTIONS
 
     assert {path.rsplit("/", 1)[1] for path, _ in actions} == {*COUNTER_ACTIONS, "rating"}
+
+
+async def test_public_event_reads_are_rate_limited_per_address(redis_url: str) -> None:
+    """/events to the public is paged and bounded per address; staff are not limited."""
+    live = LiveServer(redis_url, public_events_per_minute=3)
+    live.start()
+    try:
+        site = live.new_site()
+        admin = {"Authorization": f"Bearer {live.admin_token}"}
+        async with httpx.AsyncClient(base_url=live.url) as c:
+            url = f"/api/v1/sites/{site}/events?since=0"
+            codes = [(await c.get(url)).status_code for _ in range(4)]
+            assert codes == [200, 200, 200, 429]
+            refused = (await c.get(url)).json()
+            assert refused["error"]["code"] == "rate_limited"
+            for _ in range(4):
+                assert (await c.get(url, headers=admin)).status_code == 200
+    finally:
+        live.stop()
