@@ -166,15 +166,8 @@ def actor(principal: Principal) -> str:
 
 
 async def list_sites(request: Request) -> Response:
-    store = _store(request)
-    sites = []
-    for sid in await store.site_ids():
-        try:
-            site = await store.site(sid)
-        except NotFound:
-            continue
-        sites.append({"id": site.id, "name": site.name})
-    return Json({"sites": sites})
+    sites = await _store(request).sites()
+    return Json({"sites": [{"id": site.id, "name": site.name} for site in sites]})
 
 
 async def get_site(request: Request) -> Response:

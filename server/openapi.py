@@ -8,6 +8,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from . import measure
+
 ERROR = {"$ref": "#/components/schemas/Error"}
 TICKET = {"$ref": "#/components/schemas/Ticket"}
 
@@ -112,6 +114,229 @@ EVALUATION = _obj(
     }
 )
 PATH_PARAMETER = re.compile(r"{(\w+)}")
+
+
+CONFIG = {
+    "type": "object",
+    "description": "The whole site configuration in the TOML schema (docs/configuration.md)"
+    " with its `version`",
+    "properties": {
+        "site": {"type": "object"},
+        "agencies": {"type": "array", "items": {"type": "object"}},
+        "services": {"type": "array", "items": {"type": "object"}},
+        "counters": {"type": "array", "items": {"type": "object"}},
+        "displays": {"type": "array", "items": {"type": "object"}},
+        "version": {"type": "integer"},
+    },
+    "required": ["site", "agencies", "services", "counters"],
+}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "the version the change is based on (GET .../config answers it)",
+}
+USER = _obj(
+    {
+        "name": {"type": "string"},
+        "role": {"type": "string"},
+        "site": {"type": ["string", "null"]},
+        "counters": {"type": "array", "items": {"type": "string"}},
+    }
+)
+TOKEN = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "name": {"type": "string"},
+        "role": {"type": "string"},
+        "site": {"type": ["string", "null"]},
+        "created_at": {"type": ["string", "null"]},
+        "last_used_at": {"type": ["string", "null"]},
+        "token": {"type": "string", "description": "only in the answer to its creation"},
+    },
+}
+AUDIT = _obj(
+    {
+        "site": {"type": ["string", "null"]},
+        "entries": {
+            "type": "array",
+            "items": _obj(
+                {
+                    "at": {"type": "string"},
+                    "actor": {"type": "string"},
+                    "action": {"type": "string"},
+                    "target": {"type": "string"},
+                    "detail": {"type": "object"},
+                }
+            ),
+        },
+    }
+)
+
+
+def _admin_paths(site: str) -> dict[str, Any]:
+    """Administration (server/admin.py)."""
+    account = {"type": ["string", "null"]}
+    user_body = _obj(
+        {
+            "name": {"type": "string"},
+            "password": {"type": "string", "minLength": 8},
+            "role": {"type": "string"},
+            "site": account,
+            "counters": {"type": "array", "items": {"type": "string"}},
+        },
+        ("name", "password", "role"),
+    )
+    password = _obj({"password": {"type": "string", "minLength": 8}}, ("password",))
+    return {
+        f"{site}/config": {
+            "get": _op("The whole configuration with its version", CONFIG, 401, 403, 404),
+            "put": {
+                **_op(
+                    "Replace the configuration (If-Match: version)",
+                    CONFIG,
+                    400,
+                    401,
+                    403,
+                    404,
+                    412,
+                    413,
+                    422,
+                    428,
+                    body=CONFIG,
+                ),
+                "parameters": [IF_MATCH],
+            },
+        },
+        "/api/v1/sites": {
+            "get": _op("List sites", {"type": "object"}, secured=False),
+            "post": _op(
+                "Create a site", CONFIG, 400, 401, 403, 409, 413, 422, body=CONFIG, status=201
+            ),
+        },
+        f"{site}/services/{{service}}": {
+            "patch": _op(
+                "Open or close a service",
+                _obj({"service": {"type": "object"}, "version": {"type": "integer"}}),
+                400,
+                401,
+                403,
+                404,
+                body=_obj({"open": {"type": "boolean"}}, ("open",)),
+            )
+        },
+        "/api/v1/users": {
+            "get": _op("Accounts", _obj({"users": {"type": "array", "items": USER}}), 401, 403),
+            "post": _op(
+                "Create an account",
+                _obj({"user": USER}),
+                400,
+                401,
+                403,
+                409,
+                422,
+                body=user_body,
+                status=201,
+            ),
+        },
+        "/api/v1/users/{name}": {
+            "patch": _op(
+                "Change an account's role, site or counters (ends its sessions)",
+                _obj({"user": USER}),
+                400,
+                401,
+                403,
+                404,
+                422,
+                body=_obj(
+                    {
+                        "role": {"type": "string"},
+                        "site": account,
+                        "counters": {"type": "array", "items": {"type": "string"}},
+                    }
+                ),
+            ),
+            "delete": _op(
+                "Remove an account (ends its sessions)",
+                _obj({"removed": {"type": "string"}}),
+                401,
+                403,
+                404,
+            ),
+        },
+        "/api/v1/users/{name}/password": {
+            "post": _op(
+                "Reset a password (ends its sessions)",
+                _obj({"user": USER}),
+                400,
+                401,
+                403,
+                404,
+                body=password,
+            )
+        },
+        "/api/v1/tokens": {
+            "get": {
+                **_op(
+                    "Device and script tokens",
+                    _obj({"tokens": {"type": "array", "items": TOKEN}}),
+                    401,
+                    403,
+                ),
+                "parameters": [
+                    {"name": "site", "in": "query", "required": False, "schema": {"type": "string"}}
+                ],
+            },
+            "post": _op(
+                "Create a token (shown only in this answer)",
+                TOKEN,
+                400,
+                401,
+                403,
+                422,
+                body=_obj(
+                    {
+                        "role": {"type": "string"},
+                        "site": account,
+                        "name": {"type": "string"},
+                        "counters": {"type": "array", "items": {"type": "string"}},
+                    },
+                    ("role", "name"),
+                ),
+                status=201,
+            ),
+        },
+        "/api/v1/tokens/{id}": {
+            "delete": _op(
+                "Revoke a token (refused everywhere within 5 s)",
+                _obj({"revoked": TOKEN}),
+                401,
+                403,
+                404,
+            )
+        },
+        "/api/v1/audit": {
+            "get": {
+                **_op("The audit log, newest first", AUDIT, 400, 401, 403, 404),
+                "parameters": [
+                    {
+                        "name": "site",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string"},
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                    },
+                ],
+            }
+        },
+    }
 
 
 def document() -> dict[str, Any]:
@@ -226,6 +451,7 @@ def document() -> dict[str, Any]:
             )
         },
     }
+    paths.update(_admin_paths(site))
     for action in ("next", "recall", "start", "finish", "no-show"):
         paths[f"{counter}/{action}"] = {
             "post": _op(f"Counter {action}", TICKET_ANSWER, 401, 403, 404, 409)
@@ -319,21 +545,8 @@ def document() -> dict[str, Any]:
                     "properties": {
                         "key": {"type": "string"},
                         "name": {"type": "string"},
-                        **{
-                            count: {"type": "integer"}
-                            for count in (
-                                "issued",
-                                "called",
-                                "served",
-                                "no_show",
-                                "cancelled",
-                                "expired",
-                                "transferred_out",
-                                "recalls",
-                                "unstarted",
-                            )
-                        },
-                        **{d: {"type": "object"} for d in ("wait_s", "walk_s", "service_s")},
+                        **{count: {"type": "integer"} for count in measure.COUNTS},
+                        **{d: {"type": "object"} for d in measure.DURATIONS},
                         **{f: {"type": "object"} for f in ("sla", "sla_service", "rating", "ikm")},
                     },
                 },

@@ -19,7 +19,7 @@ from . import domain, export, ikm, measure
 from .api import Json, principal_of, reader_site, site_of
 from .auth import Principal, require, sees_ids
 from .config import Site
-from .errors import Forbidden, InvalidField, NotFound, Unauthorized
+from .errors import Forbidden, InvalidField, Unauthorized
 from .store import Store
 
 FORMATS = ("json", "csv", "xlsx")
@@ -156,11 +156,7 @@ async def get_report(request: Request) -> Response:
 
 async def evaluation(store: Store, first: date, last: date) -> dict[str, Any]:
     rows = []
-    for site_id in await store.site_ids():
-        try:
-            site = await store.site(site_id)
-        except NotFound:
-            continue
+    for site in await store.sites():
         today = _today(store, site)
         units = await store.rollups.units(site.id, "s", first, last, today)
         tally = units.get(measure.SITE_UNIT, {})

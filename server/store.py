@@ -23,14 +23,16 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from . import domain, keys
+from . import domain, hours, keys
 from .accounts import Accounts
+from .audit import AuditLog
 from .config import Site, from_json
 from .connect import FAILURES, STORE_ERRORS, connect, disconnect
 from .errors import (
     Conflict,
     LoketError,
     NotFound,
+    PreconditionFailed,
     StorageUnavailable,
     Unprocessable,
 )
@@ -55,6 +57,11 @@ SCRIPTS = (
     "announce",
     "state",
     "purge",
+    # bookings (booking_store.py)
+    "book",
+    "check_in",
+    "booking_cancel",
+    "booking_expire",
 )
 
 # script error code -> (exception, HTTP-facing message)
@@ -70,6 +77,8 @@ ERRORS: dict[str, type[LoketError]] = {
     "already_rated": Conflict,
     "same_service": Unprocessable,
     "idempotency_key_reused": Unprocessable,
+    "stale_version": PreconditionFailed,
+    "site_exists": Conflict,
 }
 
 Clock = Callable[[], datetime]
@@ -118,6 +127,7 @@ class Store:
         self.log = EventLog(redis)
         self.accounts = Accounts(redis)
         self.rollups = Rollups(redis)
+        self.audit = AuditLog(redis)
         self._configs: dict[str, tuple[Site, float]] = {}
         self._loading: dict[str, asyncio.Lock] = {}
         lib = (LUA_DIR / "_lib.lua").read_text()
@@ -203,6 +213,16 @@ class Store:
     async def site_ids(self) -> list[str]:
         return sorted(m.decode() for m in await self.redis.smembers(keys.sites()))
 
+    async def sites(self) -> list[Site]:
+        """Every site of the installation (a site whose configuration is gone is left out)."""
+        out = []
+        for site_id in await self.site_ids():
+            try:
+                out.append(await self.site(site_id))
+            except NotFound:
+                continue
+        return out
+
     async def site(self, site_id: str) -> Site:
         """The site's configuration, cached for a few seconds (and dropped on change)."""
         cached = self._configs.get(site_id)
@@ -237,19 +257,47 @@ class Store:
     def forget(self, site_id: str) -> None:
         self._configs.pop(site_id, None)
 
-    async def load_config(self, site: Site) -> int:
+    async def load_config(self, site: Site, *, expect: int | None = None) -> int:
+        """Store a configuration; its new version. With `expect`, only while that is
+        still the stored version (412 `stale_version` otherwise, in the same atomic
+        step); `expect=0` only creates a new site (409 `site_exists`)."""
         await self.redis.sadd(keys.sites(), site.id)
-        result = await self._run(
-            "config_load",
-            site,
-            None,
-            (
-                [keys.config(site.id), keys.queue(site.id, "")],
-                [site.to_json(), *(c.id for c in site.counters)],
-            ),
-        )
+        try:
+            result = await self._run(
+                "config_load",
+                site,
+                None,
+                (
+                    [keys.config(site.id), keys.queue(site.id, ""), keys.config_version(site.id)],
+                    [site.to_json(), "" if expect is None else str(expect)]
+                    + [c.id for c in site.counters],
+                ),
+            )
+        except LoketError as exc:
+            if exc.code in ("stale_version", "site_exists"):
+                exc.details = {"version": await self.config_version(site.id)}
+            raise
         self.forget(site.id)
-        return int(result["seq"])
+        return int(result["version"])
+
+    async def config_version(self, site_id: str) -> int:
+        raw = await self.redis.get(keys.config_version(site_id))
+        return int(raw) if raw else 1
+
+    async def stored_config(self, site_id: str) -> tuple[Site, int]:
+        """The stored configuration (not the cache) and its version, read together."""
+        if not domain.is_slug(site_id):
+            raise NotFound(f"Unknown site {site_id!r}.")
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.get(keys.config(site_id))
+        pipe.get(keys.config_version(site_id))
+        try:
+            raw, version = await pipe.execute()
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StorageUnavailable("The store is unavailable; try again.") from exc
+        if raw is None:
+            raise NotFound(f"Unknown site {site_id!r}.")
+        return from_json(raw), int(version) if version else 1
 
     # -- the service day ----------------------------------------------------------
 
@@ -307,6 +355,15 @@ class Store:
         self, site: Site, service_id: str, *, priority: bool, idem: Idem | None
     ) -> dict[str, Any]:
         service = _service(site, service_id)
+        now = self.clock()
+        closed = hours.closed_at(service.hours, site.holidays, site.timezone, now)
+        if closed is not None:
+            when = closed.next_open
+            raise Conflict(
+                closed.message(now),
+                code=closed.code,
+                details={"next_open": when.isoformat(timespec="minutes") if when else None},
+            )
         ticket_id = secrets.token_urlsafe(16)
 
         def extra(today: str) -> Extra:

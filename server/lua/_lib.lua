@@ -164,16 +164,31 @@ local function new_segment(t)
   t._seg_counter, t._seg_officer = nil, nil
 end
 
+-- Count a duration against the service's target `which` (`w` wait, `s` service) into
+-- `<prefix>_n` and `<prefix>_met`, when the service has that target.
+local function against_target(fields, t, which, prefix, ms)
+  local goal = target(t.service, which)
+  if goal then
+    fields[prefix .. '_n'] = 1
+    if ms <= goal * 60000 then fields[prefix .. '_met'] = 1 end
+  end
+end
+
 -- The end of a called segment that was served (done) or transferred out: service time.
 local function served_time(t, fields)
   local ms = NOW_MS - (t._started_ms or t._called_ms or NOW_MS)
   duration(fields, 'svc', 'sh', ms)
-  local goal = target(t.service, 's')
-  if goal then
-    fields.slas_n = 1
-    if ms <= goal * 60000 then fields.slas_met = 1 end
-  end
+  against_target(fields, t, 's', 'slas', ms)
   return ms
+end
+
+-- A waiting ticket is cancelled (by staff, a removed service, or the day rollover, whose
+-- figure is `expired`).
+local function cancel_waiting(t, figure)
+  t.status = 'cancelled'
+  t.finished_at = NOW
+  put_ticket(t)
+  seg_roll(t, false, {[figure] = 1})
 end
 
 -- Counter open time: from a counter's first call (after opening, resuming or a new day)
@@ -231,11 +246,7 @@ local function call_ticket(t, c, counter, k_recent, actor)
     local wait_ms = NOW_MS - (t._q_ms or t._issued_ms)
     local fields = {called = 1}
     duration(fields, 'wait', 'wh', wait_ms)
-    local goal = target(t.service, 'w')
-    if goal then
-      fields.sla_n = 1
-      if wait_ms <= goal * 60000 then fields.sla_met = 1 end
-    end
+    against_target(fields, t, 'w', 'sla', wait_ms)
     seg_roll(t, true, fields)
   end
   t.status = 'called'
@@ -271,3 +282,31 @@ local function calling_counter()
   if c.status == 'closed' then return nil, fail('counter_closed', 'The counter is closed.') end
   return counter, c
 end
+
+-- A new waiting ticket in its queue, numbered and counted for the day (issue.lua's
+-- steps; check_in.lua makes a booking's ticket with it). Emits ticket.issued.
+local function new_ticket(id, service, agency, prefix, priority, k_numbers, k_issued, k_queue,
+                          k_day_tickets, k_days, extra)
+  local n = redis.call('HINCRBY', k_numbers, prefix, 1)
+  redis.call('HINCRBY', k_issued, service, 1)
+  local t = {
+    id = id, number = prefix .. string.format('%03d', n), site = SITE,
+    service = service, agency = agency, status = 'waiting', priority = priority,
+    issued_at = NOW, called_at = NULL, started_at = NULL, finished_at = NULL,
+    counter = NULL, recalls = 0, transfers = 0, rated = false,
+    _issued_ms = NOW_MS, _day = TODAY,
+    _order = tonumber(redis.call('GET', K_SEQ) or '0') + 1, -- the seq emit() gives below
+  }
+  if extra then for k, v in pairs(extra) do t[k] = v end end
+  new_segment(t)
+  put_ticket(t)
+  redis.call('ZADD', k_queue, queue_score(t), t.id)
+  redis.call('RPUSH', k_day_tickets, t.id)
+  redis.call('SADD', k_days, TODAY)
+  seg_roll(t, false, {issued = 1})
+  emit('ticket.issued', t, nil, {[service] = redis.call('ZCARD', k_queue)})
+  return t
+end
+
+-- The units a booking's figures go to (site, agency, service), on its date.
+local function booking_units(b) return {s = '-', a = b.agency, v = b.service} end

@@ -7,10 +7,7 @@ local t = get_ticket(ARGV[7])
 if not t then return fail('not_found', 'No such ticket.') end
 if t.service ~= ARGV[8] then return cjson.encode({err = 'moved'}) end
 if t.status ~= 'waiting' then return fail('illegal_transition', 'Only a waiting ticket can be cancelled.') end
-t.status = 'cancelled'
-t.finished_at = NOW
-put_ticket(t)
-seg_roll(t, false, {cancelled = 1})
+cancel_waiting(t, 'cancelled')
 redis.call('ZREM', KEYS[9], t.id)
 emit('ticket.cancelled', t, nil, {[t.service] = redis.call('ZCARD', KEYS[9])})
 return answer({ok = true, ticket = t})

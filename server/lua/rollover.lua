@@ -17,10 +17,7 @@ for i = 10, #KEYS do
   for _, id in ipairs(ids) do
     local t = get_ticket(id)
     if t and t.status == 'waiting' then
-      t.status = 'cancelled'
-      t.finished_at = NOW
-      put_ticket(t)
-      seg_roll(t, false, {expired = 1})
+      cancel_waiting(t, 'expired')
       cancelled = cancelled + 1
     end
   end
