@@ -31,8 +31,19 @@ class Accounts:
         pipe = self.redis.pipeline(transaction=True)
         pipe.delete(keys.token(digest))
         pipe.srem(keys.tokens(), digest)
-        deleted, _ = await pipe.execute()
+        pipe.hdel(keys.token_used(), digest)
+        deleted, _, _ = await pipe.execute()
         return bool(deleted)
+
+    async def touch_token(self, digest: str, at: str) -> None:
+        """Remember when a token was last used (only while it exists)."""
+        if await self.redis.exists(keys.token(digest)):
+            await self.redis.hset(keys.token_used(), digest, at)
+
+    async def tokens_used(self) -> dict[str, str]:
+        """token digest -> when it was last used."""
+        raw = await self.redis.hgetall(keys.token_used())
+        return {_text(k): _text(v) for k, v in raw.items()}
 
     async def tokens(self) -> list[tuple[str, dict[str, Any]]]:
         """Every device and script token: (digest, principal), in no order."""

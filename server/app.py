@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import api, guard, openapi, realtime, reports
+from . import admin, api, guard, openapi, realtime, reports
 from .auth import Authenticator
 from .errors import LoketError, NotFound
 from .fanout import Fanout
@@ -66,7 +66,8 @@ async def _day_ticker(store: Store) -> None:
 
 def error_response(exc: LoketError) -> Response:
     return JSONResponse(
-        {"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status
+        {"error": {"code": exc.code, "message": exc.message, **exc.details}},
+        status_code=exc.status,
     )
 
 
@@ -215,6 +216,7 @@ def create_app(settings: Settings) -> Starlette:
     routes = [
         *api.routes(),
         *reports.routes(),
+        *admin.routes(),
         Route("/api/openapi.json", openapi.endpoint),
         *display_pages.routes(),
         *counter_pages.routes(),

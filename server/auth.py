@@ -21,7 +21,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from . import domain
-from .errors import Forbidden, InvalidField, RateLimited, Unauthorized
+from .errors import Forbidden, InvalidField, NotFound, RateLimited, Unauthorized
 from .store import Store
 
 ROLES = ("admin", "supervisor", "officer", "kiosk", "display", "evaluator")
@@ -41,6 +41,9 @@ LOGIN_FAILURES_PER_MINUTE = 10
 # Password hashes computed at once per process: argon2 runs in threads, off the event
 # loop, and a login flood waits here instead of taking every core.
 HASHING_CONCURRENCY = 4
+
+# A device token's last use is recorded at most this often (per token and process).
+TOKEN_USE_EVERY_S = 60.0
 
 _hasher = PasswordHasher()
 # Verifying against this keeps the time of a login for an unknown user like a known one.
@@ -115,6 +118,7 @@ class Authenticator:
         self.session_ttl_s = session_ttl_s
         self.login_failures_per_minute = login_failures_per_minute
         self._cache: dict[str, tuple[Principal | None, float]] = {}
+        self._touched: dict[str, float] = {}  # token digest -> when its use was recorded
         self._hashing = asyncio.Semaphore(hashing_concurrency)
 
     async def from_token(self, token: str) -> Principal | None:
@@ -127,12 +131,26 @@ class Authenticator:
         now = time.monotonic()
         if hit and now - hit[1] < self.cache_s:
             return hit[0]
-        data = await self.store.accounts.token(d) or await self.store.accounts.session(d)
+        data = await self.store.accounts.token(d)
+        if data is not None:
+            await self._record_use(d, now)
+        else:
+            data = await self.store.accounts.session(d)
         principal = _principal(data, d) if data else None
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[d] = (principal, now)
         return principal
+
+    async def _record_use(self, d: str, now: float) -> None:
+        """A device token's last use, for `token list`: recorded on a cache miss, at most
+        once a minute per token and process, so a busy kiosk costs nothing extra."""
+        if now - self._touched.get(d, -TOKEN_USE_EVERY_S) < TOKEN_USE_EVERY_S:
+            return
+        if len(self._touched) > 10_000:
+            self._touched.clear()
+        self._touched[d] = now
+        await self.store.accounts.touch_token(d, _now_iso())
 
     def forget(self, token: str) -> None:
         self.forget_digest(digest(token))
@@ -271,10 +289,12 @@ class TokenInfo:
     site: str | None
     created_at: str | None  # None for tokens made before it was kept
     digest: str = field(repr=False)
+    last_used_at: str | None = None  # to the minute (auth.TOKEN_USE_EVERY_S)
 
 
 async def list_tokens(store: Store, site: str | None = None) -> list[TokenInfo]:
     """Device and script tokens (of `site`, when given), by site, name and age."""
+    used = await store.accounts.tokens_used()
     found = [
         TokenInfo(
             id=d[-4:],
@@ -283,6 +303,7 @@ async def list_tokens(store: Store, site: str | None = None) -> list[TokenInfo]:
             site=data.get("site"),
             created_at=data.get("created_at"),
             digest=d,
+            last_used_at=used.get(d),
         )
         for d, data in await store.accounts.tokens()
         if site is None or data.get("site") == site
@@ -350,6 +371,37 @@ async def list_users(store: Store) -> list[UserInfo]:
         UserInfo(n, a["role"], a.get("site"), tuple(a.get("counters") or ()))
         for n, a in await store.accounts.users()
     ]
+
+
+async def change_user(
+    store: Store,
+    username: str,
+    *,
+    role: str | None = None,
+    site: str | None = None,
+    counters: Iterable[str] | None = None,
+    password: str | None = None,
+) -> dict[str, Any]:
+    """Change an existing account (what is given); ends its sessions when its role,
+    site or counters change or its password is reset. The account before the change."""
+    old = await store.accounts.user(username)
+    if old is None:
+        raise NotFound(f"No account named {username!r}.")
+    account = dict(old)
+    if role is not None:
+        account["role"] = role
+        account["site"] = site
+    if counters is not None:
+        account["counters"] = list(counters)
+    check_role(account["role"], account.get("site"))
+    if password is not None:
+        if len(password) < 8:
+            raise InvalidField("password", "must have at least 8 characters")
+        account["password"] = await asyncio.to_thread(hash_password, password)
+    if account != old:
+        await store.accounts.put_user(username, account)
+        await store.accounts.end_sessions(username)
+    return old
 
 
 async def remove_user(store: Store, username: str) -> bool:

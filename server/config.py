@@ -7,15 +7,17 @@ Every error names the file, the entry and the field, e.g.
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tomli_w
 
-from . import domain
+from . import domain, hours
 from .errors import ConfigError
 
 DEMO_PATH = Path(__file__).parent / "demo" / "bogor.toml"
@@ -40,6 +42,8 @@ class Service:
     # the service standard (standar pelayanan): targets for waiting and service time
     target_wait_min: int | None = None
     target_service_min: int | None = None
+    # opening hours: weekday (mon..sun) -> "08:00-15:00" (server/hours.py); None = always
+    hours: dict[str, str] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,10 @@ class Site:
     require_display_token: bool = False
     kiosk_rate_per_minute: int = 20
     address_rate_per_minute: int = 30
+    # the address visitors' phones open (QR codes, printed links), e.g.
+    # "https://mpp.bogorkota.go.id"; "" = the address the kiosk itself used
+    public_url: str = ""
+    holidays: tuple[str, ...] = ()  # service days (YYYY-MM-DD) without tickets
     agencies: tuple[Agency, ...] = ()
     services: tuple[Service, ...] = ()
     counters: tuple[Counter, ...] = ()
@@ -114,8 +122,10 @@ class Site:
                 "require_display_token",
                 "kiosk_rate_per_minute",
                 "address_rate_per_minute",
+                "public_url",
             )
         }
+        site["holidays"] = list(self.holidays)
 
         def clean(obj: Any) -> dict[str, Any]:
             return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(obj).items()}
@@ -123,7 +133,7 @@ class Site:
         services = []
         for s in self.services:
             entry = clean(s)
-            for optional in ("daily_quota", "target_wait_min", "target_service_min"):
+            for optional in ("daily_quota", "target_wait_min", "target_service_min", "hours"):
                 if entry[optional] is None:
                     del entry[optional]
             services.append(entry)
@@ -142,7 +152,7 @@ class Site:
         for name in ("kiosk_rate_per_minute", "address_rate_per_minute"):
             out.pop(name)
         for s in doc["services"]:
-            for optional in ("daily_quota", "target_wait_min", "target_service_min"):
+            for optional in ("daily_quota", "target_wait_min", "target_service_min", "hours"):
                 s.setdefault(optional, None)
         out.update({k: doc[k] for k in ("agencies", "services", "counters", "displays")})
         return out
@@ -212,7 +222,13 @@ class _Entry:
 
 
 def _kind_name(kinds: tuple[type, ...]) -> str:
-    names = {str: "a string", int: "an integer", bool: "true or false", list: "a list"}
+    names = {
+        str: "a string",
+        int: "an integer",
+        bool: "true or false",
+        list: "a list",
+        dict: "a table",
+    }
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
@@ -257,6 +273,8 @@ def parse(doc: dict[str, Any], source: str = "<config>", site_id: str | None = N
         "running_text": head.text("running_text", "", max_len=2000),
         "kiosk_priority": head.get("kiosk_priority", bool, False),
         "require_display_token": head.get("require_display_token", bool, False),
+        "public_url": _public_url(head),
+        "holidays": _holidays(head),
         **rates,
     }
     head.done()
@@ -278,6 +296,7 @@ def parse(doc: dict[str, Any], source: str = "<config>", site_id: str | None = N
             open=e.get("open", bool, True),
             target_wait_min=e.get("target_wait_min", int, None),
             target_service_min=e.get("target_service_min", int, None),
+            hours=_hours(e),
         )
         if sv.agency not in agency_ids:
             e.fail("agency", f"unknown agency {sv.agency!r}")
@@ -361,6 +380,44 @@ def parse(doc: dict[str, Any], source: str = "<config>", site_id: str | None = N
     )
 
 
+def _public_url(head: _Entry) -> str:
+    url = head.text("public_url", "").strip().rstrip("/")
+    if url and (_PUBLIC_URL.fullmatch(url) is None or any(c in url for c in "?#@ ")):
+        head.fail("public_url", 'must be an http(s) address like "https://mpp.example.go.id"')
+    return url
+
+
+_PUBLIC_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~%/-]*)?")
+
+
+def _holidays(head: _Entry) -> tuple[str, ...]:
+    values = head.get("holidays", list, [])
+    for value in values:
+        try:
+            if not isinstance(value, str) or len(value) != 10:
+                raise ValueError
+            date.fromisoformat(value)
+        except ValueError:
+            head.fail("holidays", f"{value!r} is not a date YYYY-MM-DD")
+    return tuple(sorted(set(values)))
+
+
+def _hours(e: _Entry) -> dict[str, str] | None:
+    table = e.get("hours", dict, None)
+    if table is None:
+        return None
+    for day, text in table.items():
+        if day not in hours.WEEKDAYS:
+            e.fail("hours", f"{day!r} is not a weekday ({', '.join(hours.WEEKDAYS)})")
+        if not isinstance(text, str):
+            e.fail("hours", f'{day}: must be a string like "08:00-15:00"')
+        try:
+            hours.parse_ranges(text)
+        except ValueError as exc:
+            e.fail("hours", f"{day}: {exc}")
+    return {d: table[d] for d in hours.WEEKDAYS if d in table}
+
+
 def _unique(source: str, kind: str, ids: list[str]) -> set[str]:
     seen: set[str] = set()
     for i, value in enumerate(ids):
@@ -391,3 +448,26 @@ def from_json(text: str | bytes) -> Site:
 
 def load_demo(site_id: str | None = None) -> Site:
     return load_file(DEMO_PATH, site_id)
+
+
+def diff(old: Site | None, new: Site) -> dict[str, Any]:
+    """What changed between two configurations, for the audit log: the `[site]` fields
+    that changed, and per section the ids added, removed and changed."""
+    before = old.to_dict() if old else {"site": {}}
+    after = new.to_dict()
+    out: dict[str, Any] = {}
+    fields = sorted(k for k, v in after["site"].items() if before["site"].get(k) != v)
+    if fields:
+        out["site"] = fields
+    for section in ("agencies", "services", "counters", "displays"):
+        was = {e["id"]: e for e in before.get(section, [])}
+        now = {e["id"]: e for e in after[section]}
+        change = {
+            "added": [i for i in now if i not in was],
+            "removed": [i for i in was if i not in now],
+            "changed": [i for i in now if i in was and was[i] != now[i]],
+        }
+        change = {k: v for k, v in change.items() if v}
+        if change:
+            out[section] = change
+    return out

@@ -3,16 +3,22 @@ codes only at the edge (api.py, realtime.py)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class LoketError(Exception):
-    """Base class. `status` is the HTTP status the edge answers with."""
+    """Base class. `status` is the HTTP status the edge answers with; `details` are
+    extra fields of the error object (e.g. `next_open` of a closed service)."""
 
     status = 500
     code = "internal_error"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, details: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.details = details or {}
         if code is not None:
             self.code = code
 
@@ -52,6 +58,20 @@ class Conflict(LoketError):
 
     status = 409
     code = "conflict"
+
+
+class PreconditionFailed(LoketError):
+    """`If-Match` names a version that is no longer the stored one."""
+
+    status = 412
+    code = "stale_version"
+
+
+class PreconditionRequired(LoketError):
+    """A replace without `If-Match`: it could overwrite someone else's change."""
+
+    status = 428
+    code = "if_match_required"
 
 
 class PayloadTooLarge(LoketError):

@@ -38,6 +38,18 @@ def tokens() -> str:
     return f"{PREFIX}:{{auth}}:tokens"
 
 
+def token_used() -> str:
+    """Hash: token digest -> when it was last used (ISO 8601 UTC), written at most once a
+    minute per token and process (auth.Authenticator)."""
+    return f"{PREFIX}:{{auth}}:token_used"
+
+
+def audit_global() -> str:
+    """Stream: audit entries of changes that belong to no site (admin and evaluator
+    accounts, tokens of every site); field `e` = entry JSON; trimmed by age (audit.py)."""
+    return f"{PREFIX}:{{auth}}:audit"
+
+
 def session(digest: str) -> str:
     """String with TTL: JSON principal of a login session, keyed by SHA-256."""
     return f"{PREFIX}:{{auth}}:session:{digest}"
@@ -69,6 +81,18 @@ def _site(site: str) -> str:
 def config(site: str) -> str:
     """String: the site's configuration as JSON."""
     return f"{_site(site)}:config"
+
+
+def config_version(site: str) -> str:
+    """Integer: the version of the site's configuration, bumped by every load
+    (lua/config_load.lua); `If-Match` of the admin API compares with it."""
+    return f"{_site(site)}:config_version"
+
+
+def audit(site: str) -> str:
+    """Stream: the site's audit log (who changed what); field `e` = entry JSON; trimmed
+    by age to the retention (audit.py)."""
+    return f"{_site(site)}:audit"
 
 
 def seq(site: str) -> str:
