@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import admin, api, guard, openapi, realtime, reports
+from . import admin, api, guard, metrics, openapi, realtime, reports
 from .auth import Authenticator
 from .errors import LoketError, NotFound
 from .fanout import Fanout
@@ -61,6 +61,7 @@ async def _day_ticker(store: Store) -> None:
                 with contextlib.suppress(NotFound):
                     await store.rollover(await store.site(site_id))
         except FAILURES as exc:
+            metrics.store_error("ticker", exc)
             log.warning("day rollover check failed: %s", exc)
 
 
@@ -73,6 +74,8 @@ def error_response(exc: LoketError) -> Response:
 
 async def on_loket_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, LoketError)
+    if exc.status == 503:
+        metrics.store_error("request", exc)
     return error_response(exc)
 
 
@@ -86,6 +89,7 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
 
 
 async def on_redis_error(request: Request, exc: Exception) -> Response:
+    metrics.store_error("request", exc)
     log.warning("storage error: %s", exc)
     return JSONResponse(
         {"error": {"code": "storage_unavailable", "message": "The store is unavailable."}},
@@ -163,6 +167,10 @@ class Loket(Starlette):
                 return
         await super().__call__(scope, receive, send)
 
+    def build_middleware_stack(self) -> ASGIApp:
+        # outermost, around Starlette's error handling: a crash is counted as a 500
+        return metrics.Observe(super().build_middleware_stack(), api.COUNTER_ACTIONS)
+
 
 def tune_gc(settings: Settings) -> None:
     """Thousands of open sockets are hundreds of thousands of long-lived objects; the
@@ -204,6 +212,7 @@ def create_app(settings: Settings) -> Starlette:
         ticker = asyncio.create_task(_day_ticker(store))
         tune_gc(settings)
         guard.quiet_noisy_logs()
+        metrics.forget_dead_processes()
         try:
             yield
         finally:
@@ -218,6 +227,7 @@ def create_app(settings: Settings) -> Starlette:
         *reports.routes(),
         *admin.routes(),
         Route("/api/openapi.json", openapi.endpoint),
+        Route("/metrics", metrics.endpoint),
         *display_pages.routes(),
         *counter_pages.routes(),
         *staff_pages.routes(),

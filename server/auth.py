@@ -24,11 +24,12 @@ from . import domain
 from .errors import Forbidden, InvalidField, NotFound, RateLimited, Unauthorized
 from .store import Store
 
-ROLES = ("admin", "supervisor", "officer", "kiosk", "display", "evaluator")
+ROLES = ("admin", "supervisor", "officer", "kiosk", "display", "evaluator", "metrics")
 # Roles that see a site's ticket ids (secrets: an id lets its holder cancel and rate).
 ID_READERS = frozenset({"supervisor", "officer"})
-# Roles that need no site: they read every site of the installation.
-GLOBAL_ROLES = frozenset({"admin", "evaluator"})
+# Roles that need no site: they read every site of the installation (`metrics`: only
+# GET /metrics, for a Prometheus server).
+GLOBAL_ROLES = frozenset({"admin", "evaluator", "metrics"})
 SESSION_COOKIE = "loket_session"
 DEVICE_COOKIE = "loket_device"
 CSRF_COOKIE = "loket_csrf"
@@ -417,6 +418,8 @@ def check_role(role: str, site: str | None) -> None:
         raise InvalidField("site", f"a {role} belongs to a site")
     if role == "evaluator" and site:
         raise InvalidField("site", "an evaluator reads every site: give no site")
+    if role == "metrics" and site:
+        raise InvalidField("site", "a metrics token covers the whole installation: give no site")
 
 
 def sees_ids(principal: Principal | None, site: str) -> bool:

@@ -6,14 +6,16 @@ import argparse
 import asyncio
 import contextlib
 import getpass
+import logging.config
 import os
 import secrets
+import shutil
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from . import auth, config, guard
+from . import auth, config, guard, logs
 from .embedded_redis import EmbeddedRedis, EmbeddedStoreError, _ping
 from .errors import LoketError
 from .settings import DEFAULT_DATA_DIR, Settings
@@ -84,6 +86,13 @@ def parser() -> argparse.ArgumentParser:
         default=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1"),
         metavar="ADDRESSES",
         help="the reverse proxies' addresses or networks, comma-separated (default %(default)s)",
+    )
+    serve.add_argument(
+        "--log-format",
+        choices=logs.FORMATS,
+        default=os.environ.get("LOKET_LOG_FORMAT", "text"),
+        help="text for a terminal (default), json for a log pipeline: one JSON object per "
+        "line, one line per request",
     )
     _add_store_options(serve)
 
@@ -190,11 +199,36 @@ def admin_token(data_dir: Path) -> tuple[str, bool]:
     return token, True
 
 
+def _metrics_dir(data_dir: Path) -> Path:
+    """prometheus-client's multiprocess directory for this `loket serve` and its workers
+    (metrics.py): DATA_DIR/metrics/PID, empty. Set in the environment before anything
+    imports prometheus_client, which reads it at import."""
+    own = data_dir.resolve() / "metrics" / str(os.getpid())
+    shutil.rmtree(own, ignore_errors=True)
+    own.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(own)
+    return own
+
+
 def serve(args: argparse.Namespace) -> int:
+    log_config = logs.config(args.log_format)
+    logging.config.dictConfig(log_config)
+    metrics_dir = _metrics_dir(args.data_dir) if args.workers > 1 else None
+    try:
+        return _serve(args, log_config)
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _serve(args: argparse.Namespace, log_config: dict[str, Any]) -> int:
     import uvicorn
 
+    from . import metrics
     from .app import create_app
 
+    if metrics.MULTIPROCESS_DIR is not None:
+        metrics.remove_dead_dirs(Path(metrics.MULTIPROCESS_DIR).parent)
     site_config = None
     if args.config:
         try:
@@ -208,7 +242,7 @@ def serve(args: argparse.Namespace) -> int:
     embedded = None
     url = args.redis_url
     if not url:
-        embedded = EmbeddedRedis(args.data_dir)
+        embedded = EmbeddedRedis(args.data_dir, on_restart=metrics.EMBEDDED_RESTARTS.inc)
         try:
             url = embedded.start()
         except EmbeddedStoreError as exc:
@@ -257,6 +291,8 @@ def serve(args: argparse.Namespace) -> int:
             # open websockets notice a shutdown only at their next frame: don't wait long
             "timeout_graceful_shutdown": 3,
             "log_level": "warning",
+            "log_config": log_config,  # applied again in each worker process
+            "access_log": False,  # ours (metrics.Observe): route templates, no raw paths
             "proxy_headers": args.proxy_headers,
             "forwarded_allow_ips": args.forwarded_allow_ips,
             **guard.uvicorn_options(

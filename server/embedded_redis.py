@@ -5,7 +5,7 @@ the data directory with append-only persistence. One `loket serve` owns a data d
 at a time (an flock on `loket.lock`); a server left behind by a crash is shut down
 cleanly (which flushes its append-only file) and its stale socket removed before start.
 `supervise()` watches the server from a thread and starts it again, on the same data
-directory and socket, if it dies.
+directory and socket, if it dies (counting each restart: `restarts`, `on_restart`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -114,9 +115,17 @@ def _is_our_server(pid: int) -> bool:
 
 
 class EmbeddedRedis:
-    def __init__(self, data_dir: Path, *, log: IO[str] | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        log: IO[str] | None = None,
+        on_restart: Callable[[], None] | None = None,
+    ) -> None:
         self.data_dir = data_dir.resolve()
         self.log = log
+        self.restarts = 0  # by supervise()
+        self.on_restart = on_restart  # called (in the supervisor's thread) after each
         self.process: subprocess.Popen[bytes] | None = None
         self._lock: IO[str] | None = None
         self._stopping = threading.Event()
@@ -216,6 +225,9 @@ class EmbeddedRedis:
                 )
                 continue
             wait_s = check_s
+            self.restarts += 1
+            if self.on_restart is not None:
+                self.on_restart()
             new = self.process
             log.warning(
                 "the embedded store (pid %d) exited with %s; started it again (pid %s) in %.1f s",

@@ -20,11 +20,12 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import domain
+from . import domain, metrics
 from .config import Site
 from .estimate import estimate_wait_s
 from .eventlog import Queues
@@ -38,6 +39,7 @@ STORE_LOST = (TRY_AGAIN_LATER, "store unavailable; reconnect")
 TOO_SLOW = (TRY_AGAIN_LATER, "too slow; resume with since")
 REVOKED = (POLICY_VIOLATION, "credential revoked")
 SITE_EVENTS = frozenset({"site.day_reset", "site.config_changed", "site.announcement"})
+DROP_REASONS = {TOO_SLOW: "too_slow", STORE_LOST: "store_lost", REVOKED: "revoked"}
 
 # What a socket's buffer holds: (kind, seq, ASGI message). The message is built once
 # per event (and audience) and shared by every socket that gets it.
@@ -50,6 +52,17 @@ Item = tuple[int, int, Message]
 HEARTBEAT_MESSAGE: Message = {"type": "websocket.send", "text": '{"type":"heartbeat"}'}
 NO_MESSAGE: Message = {}
 HEARTBEAT_SLICES = 15
+
+
+class Outgoing(dict[str, Any]):
+    """An event's ASGI message, stamped with when the reader received the event
+    (perf_counter): each sender times its send from it (metrics.EVENT_SEND)."""
+
+    __slots__ = ("received",)
+
+    def __init__(self, text: str, received: float) -> None:
+        super().__init__(type="websocket.send", text=text)
+        self.received = received
 
 
 @dataclass(eq=False, slots=True)
@@ -152,11 +165,16 @@ class Fanout:
     def subscribe(self, sub: Subscriber, last: int) -> None:
         """Deliver events after `last` (the seq the socket's snapshot or replay ends at,
         never past the log's head: realtime.py refuses a `since` ahead of it)."""
-        self.subscribers.setdefault(sub.site, set()).add(sub)
+        subs = self.subscribers.setdefault(sub.site, set())
+        if sub not in subs:
+            subs.add(sub)
+            metrics.WEBSOCKETS_OPEN.labels(sub.site).inc()
         self.joined += 1
         sub.slot = self.joined % HEARTBEAT_SLICES
         reader = self.readers.get(sub.site)
         if reader is None or reader.done():
+            if reader is not None:
+                metrics.STORE_RECONNECTS.inc()  # the last one lost the store
             # A restarted reader resumes where the old one stopped, for the sockets it
             # had (and never past the stored head, whatever a subscriber said: _read).
             start = min(self.position.get(sub.site, last), last)
@@ -170,7 +188,10 @@ class Fanout:
             self.recheck = asyncio.create_task(self._recheck())
 
     def unsubscribe(self, sub: Subscriber) -> None:
-        self.subscribers.get(sub.site, set()).discard(sub)
+        subs = self.subscribers.get(sub.site)
+        if subs is not None and sub in subs:
+            subs.remove(sub)
+            metrics.WEBSOCKETS_OPEN.labels(sub.site).dec()
 
     def kick(self, sub: Subscriber, why: tuple[int, str]) -> None:
         """Cut a socket off (even mid-send): its sender closes it with `why`. It gets
@@ -178,6 +199,7 @@ class Fanout:
         if sub.closing is not None:
             return
         sub.closing = why
+        metrics.WEBSOCKET_DROPS.labels(DROP_REASONS.get(why, "other")).inc()
         if sub.sender is not None:
             sub.sender.cancel()
 
@@ -233,6 +255,7 @@ class Fanout:
     def _lost(self, site_id: str, exc: BaseException) -> None:
         """The store failed under the reader: close the site's sockets (1013). The reader
         ends; the next socket to subscribe starts a new one where this one stopped."""
+        metrics.store_error("fanout", exc)
         log.warning("event reader for %s: %s; closing its sockets", site_id, exc)
         for sub in self.subscribers.get(site_id, ()):
             self.kick(sub, STORE_LOST)
@@ -251,6 +274,7 @@ class Fanout:
                 rows = await self.store.log.read_events([site_id], {site_id: last}, block_ms=2000)
                 if not rows:
                     continue
+                received = time.perf_counter()
                 site = await self.store.site(site_id)
                 batch = []
                 for _, entry_id, raw in rows:
@@ -260,7 +284,8 @@ class Fanout:
                     if event["type"] == "site.config_changed":
                         self.store.forget(site_id)
                         site = await self.store.site(site_id)
-                    self._deliver(site, event)
+                    metrics.EVENTS_PUBLISHED.labels(event["type"]).inc()
+                    self._deliver(site, event, received)
                     batch.append(event)
                 await self._positions(site, batch)
             except FAILURES as exc:
@@ -271,7 +296,7 @@ class Fanout:
         if not sub.push(item):
             self.kick(sub, TOO_SLOW)  # it reconnects with since and replays
 
-    def _deliver(self, site: Site, event: dict[str, Any]) -> None:
+    def _deliver(self, site: Site, event: dict[str, Any], received: float) -> None:
         messages: dict[bool, Message] = {}
         seq = event["seq"]
         for sub in self.subscribers.get(site.id, ()):
@@ -280,7 +305,7 @@ class Fanout:
             message = messages.get(sub.with_id)
             if message is None:
                 text = encode(event, sub.with_id)
-                message = messages[sub.with_id] = {"type": "websocket.send", "text": text}
+                message = messages[sub.with_id] = Outgoing(text, received)
             sub.quiet = False
             self._push(sub, (EVENT, seq, message))
 

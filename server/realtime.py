@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,7 @@ from starlette.datastructures import Headers, QueryParams
 from starlette.requests import cookie_parser
 from starlette.types import Receive, Scope, Send
 
-from . import domain
+from . import domain, metrics
 from .auth import DEVICE_COOKIE, SESSION_COOKIE, Authenticator, Principal, require, sees_ids
 from .auth import digest as auth_digest
 from .config import Site
@@ -38,6 +39,7 @@ from .fanout import (
     STORE_LOST,
     TRY_AGAIN_LATER,
     Fanout,
+    Outgoing,
     Subscriber,
     encode,
     position_text,
@@ -174,7 +176,8 @@ async def events_endpoint(
     except Refused as exc:
         await ws.close(POLICY_VIOLATION, exc.reason)
         return
-    except FAILURES:
+    except FAILURES as exc:
+        metrics.store_error("websocket", exc)
         await ws.close(*STORE_LOST)
         return
     except GONE:
@@ -350,10 +353,13 @@ async def _send(ws: Socket, services: Services, flt: Filter, sub: Subscriber, la
                 elif kind == EVENT:
                     await ws.send(message)
                     last = seq
+                    if isinstance(message, Outgoing):
+                        metrics.EVENT_SEND.observe(time.perf_counter() - message.received)
                 else:  # CATCH_UP: subscribed behind the reader, the log has the rest
                     site = await store.site(sub.site)
                     page = await store.log.page(sub.site, last, limit=seq - last)
                     if not page.complete:  # gone from the log: start over from a snapshot
+                        metrics.WEBSOCKET_DROPS.labels("gone_from_log").inc()
                         services.fanout.unsubscribe(sub)
                         await ws.close(TRY_AGAIN_LATER, "missed events are gone; reconnect")
                         return
@@ -376,6 +382,7 @@ async def _send(ws: Socket, services: Services, flt: Filter, sub: Subscriber, la
     except GONE:
         return
     except FAILURES as exc:
+        metrics.store_error("websocket", exc)
         log.warning("websocket of %s: %s", sub.site, exc)
         services.fanout.unsubscribe(sub)
         await ws.close(*STORE_LOST)
