@@ -12,10 +12,12 @@ import secrets
 import shutil
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from . import auth, config, guard, logs
+from .audit import Entry
 from .embedded_redis import EmbeddedRedis, EmbeddedStoreError, _ping
 from .errors import LoketError
 from .settings import DEFAULT_DATA_DIR, Settings
@@ -173,6 +175,35 @@ async def _store(url: str, cluster: bool) -> AsyncIterator[Store]:
         await disconnect(redis)
 
 
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def cli_actor() -> str:
+    """Who runs a command, for the audit log: `cli:<unix user>`."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        return f"cli:uid-{os.getuid()}"
+
+
+async def _audit(
+    store: Store, site: str | None, action: str, target: str, detail: dict[str, Any]
+) -> None:
+    at = datetime.now(UTC).isoformat(timespec="seconds")
+    await store.audit.record(site, Entry(at, cli_actor(), action, target, detail))
+
+
+async def _load_audited(store: Store, site: config.Site) -> int:
+    """Load a configuration as a command does, with its audit entry."""
+    try:
+        old: config.Site | None = (await store.stored_config(site.id))[0]
+    except LoketError:
+        old = None
+    version = await store.load_config(site)
+    await _audit(store, site.id, "config.load", site.id, config.diff(old, site))
+    return version
+
+
 def _with_store(args: argparse.Namespace, work: Callable[[Store], Awaitable[int]]) -> int:
     with _redis_url(args) as url:
 
@@ -251,23 +282,29 @@ def _serve(args: argparse.Namespace, log_config: dict[str, Any]) -> int:
     try:
         token, created = admin_token(args.data_dir)
 
-        async def prepare() -> list[str]:
+        async def prepare() -> list[config.Site]:
             async with _store(url, args.redis_cluster) as store:
                 if site_config is not None:
-                    await store.load_config(site_config)
+                    await _load_audited(store, site_config)
                 elif not await store.site_ids():
-                    await store.load_config(config.load_demo())
-                return await store.site_ids()
+                    await _load_audited(store, config.load_demo())
+                return await store.sites()
 
         sites = asyncio.run(prepare())
-        base = f"http://{args.host}:{args.port}"
-        print(f"Loket on {base}  (store: {'embedded, ' + str(args.data_dir) if embedded else url})")
-        for site in sites:
+        local = f"http://{args.host}:{args.port}"
+        print(
+            f"Loket on {local}  (store: {'embedded, ' + str(args.data_dir) if embedded else url})"
+        )
+        for s in sites:
+            base, site = s.public_url or local, s.id
             print(f"  TV        {base}/display/{site}")
             pair = f"`loket token create --role kiosk --site {site}`"
             print(f"  kiosk     {base}/kiosk/{site}?token=<{pair}>")
             print(f"  counter   {base}/counter/{site}")
+            print(f"  admin     {base}/admin?site={site}")
             print(f"  status    {base}/api/v1/sites/{site}/state")
+        if args.host in LOOPBACK:
+            print(loopback_warning(args.port, [s for s in sites if not s.public_url]))
         if created:
             print(f"  admin token (made now, kept in {args.data_dir / 'admin-token'}): {token}")
         elif os.environ.get("LOKET_ADMIN_TOKEN"):
@@ -324,11 +361,26 @@ def _serve(args: argparse.Namespace, log_config: dict[str, Any]) -> int:
             embedded.stop()
 
 
+def loopback_warning(port: int, without_public_url: list[config.Site]) -> str:
+    """What `loket serve` says when only this machine can reach it."""
+    lines = [
+        f"  NOTE: listening on this machine only; TVs, kiosks, counters and phones on the"
+        f" LAN cannot connect. To open it: loket serve --host 0.0.0.0 --port {port}",
+    ]
+    if without_public_url:
+        ids = ", ".join(s.id for s in without_public_url)
+        lines.append(
+            f'  and set public_url in [site] of {ids} (e.g. "https://mpp.example.go.id"),'
+            " the address visitors' phones open from the QR code on the ticket"
+        )
+    return "\n".join(lines)
+
+
 def config_load(args: argparse.Namespace) -> int:
     site = config.load_file(args.file)
 
     async def work(store: Store) -> int:
-        await store.load_config(site)
+        await _load_audited(store, site)
         print(
             f"loaded {site.id}: {len(site.agencies)} agencies, {len(site.services)} services,"
             f" {len(site.counters)} counters"
@@ -371,7 +423,12 @@ def user_add(args: argparse.Namespace) -> int:
             if unknown:
                 print(f"loket: unknown counter {unknown[0]!r} at {site.id}", file=sys.stderr)
                 return 1
+        old = await store.accounts.user(args.name)
         await auth.create_user(store, args.name, password, args.role, args.site, args.counters)
+        detail = {"role": args.role, "site": args.site, "counters": args.counters}
+        action = "user.create" if old is None else "user.change"
+        for place in {args.site, old.get("site") if old else args.site}:
+            await _audit(store, place, action, args.name, detail)
         print(f"account {args.name} ({args.role}) saved")
         return 0
 
@@ -389,9 +446,12 @@ def user_list(args: argparse.Namespace) -> int:
 
 def user_remove(args: argparse.Namespace) -> int:
     async def work(store: Store) -> int:
-        if not await auth.remove_user(store, args.name):
+        old = await store.accounts.user(args.name)
+        if not await auth.remove_user(store, args.name) or old is None:
             print(f"loket: no account named {args.name!r}", file=sys.stderr)
             return 1
+        detail = {k: old.get(k) for k in ("role", "site", "counters")}
+        await _audit(store, old.get("site"), "user.remove", args.name, detail)
         print(f"account {args.name} removed, its sessions ended")
         return 0
 
@@ -428,6 +488,8 @@ def token_revoke(args: argparse.Namespace) -> int:
             return 1
         await auth.revoke_token(store, found[0])
         t = found[0]
+        target = f"token:{t.digest[-12:]} {t.name}"
+        await _audit(store, t.site, "token.revoke", target, {"role": t.role})
         print(
             f"revoked {t.role} token {t.name} (id {t.id}) at {t.site or 'all sites'};"
             " refused everywhere within 5 s"
@@ -444,6 +506,8 @@ def token_create(args: argparse.Namespace) -> int:
         if args.site:
             await store.site(args.site)
         token = await auth.create_token(store, args.role, args.site, args.name, args.counters)
+        target = f"token:{auth.digest(token)[-12:]} {args.name}"
+        await _audit(store, args.site, "token.create", target, {"role": args.role})
         print(f"{args.role} token for {args.name} at {args.site or 'all sites'}:")
         print(token)
         return 0
