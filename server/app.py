@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import admin, api, guard, metrics, openapi, realtime, reports
+from . import admin, api, bookings, guard, metrics, openapi, realtime, reports, webhooks
 from .auth import Authenticator
 from .errors import LoketError, NotFound
 from .fanout import Fanout
@@ -209,6 +209,7 @@ def create_app(settings: Settings) -> Starlette:
         fanout = Fanout(store, settings.ws_heartbeat_s)
         app.state.fanout = fanout
         app.state.realtime = realtime.Services(store, fanout, auth, settings)
+        stop_bookings = bookings.start(app, store, settings)  # expiry, webhook sender
         ticker = asyncio.create_task(_day_ticker(store))
         tune_gc(settings)
         guard.quiet_noisy_logs()
@@ -216,6 +217,7 @@ def create_app(settings: Settings) -> Starlette:
         try:
             yield
         finally:
+            await stop_bookings()
             ticker.cancel()
             await fanout.close()
             with contextlib.suppress(asyncio.CancelledError):
@@ -225,6 +227,8 @@ def create_app(settings: Settings) -> Starlette:
     routes = [
         *api.routes(),
         *reports.routes(),
+        *bookings.routes(),
+        *webhooks.routes(),
         *admin.routes(),
         Route("/api/openapi.json", openapi.endpoint),
         Route("/metrics", metrics.endpoint),

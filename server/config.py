@@ -32,6 +32,20 @@ class Agency:
 
 
 @dataclass(frozen=True)
+class BookingSession:
+    """A booking session: weekdays, local start and end ("08:00"), places."""
+
+    days: tuple[str, ...]
+    start: str
+    end: str
+    quota: int
+
+    @property
+    def id(self) -> str:
+        return f"{self.start.replace(':', '')}-{self.end.replace(':', '')}"
+
+
+@dataclass(frozen=True)
 class Service:
     id: str
     agency: str
@@ -44,6 +58,23 @@ class Service:
     target_service_min: int | None = None
     # opening hours: weekday (mon..sun) -> "08:00-15:00" (server/hours.py); None = always
     hours: dict[str, str] | None = field(default=None, compare=False)
+    # bookings (docs/bookings.md): sessions with a quota each; the share of daily_quota
+    # kept for walk-ins; how many days ahead bookings open. No sessions: no bookings.
+    booking_sessions: tuple[BookingSession, ...] = ()
+    walk_in_share: float | None = None
+    booking_days_ahead: int = 14
+    remote_ticket: bool = False  # a phone may take a ticket (no kiosk), in opening hours
+
+    def sessions_on(self, day: date) -> tuple[BookingSession, ...]:
+        """The booking sessions of a date's weekday, in time order."""
+        weekday = hours.WEEKDAYS[day.weekday()]
+        return tuple(s for s in self.booking_sessions if weekday in s.days)
+
+    def booking_cap(self) -> int | None:
+        """Bookings a day may hold at most: daily_quota less the walk-ins' share."""
+        if self.daily_quota is None or self.walk_in_share is None:
+            return None
+        return int(self.daily_quota * (1 - self.walk_in_share))
 
 
 @dataclass(frozen=True)
@@ -84,6 +115,10 @@ class Site:
     # "https://mpp.bogorkota.go.id"; "" = the address the kiosk itself used
     public_url: str = ""
     holidays: tuple[str, ...] = ()  # service days (YYYY-MM-DD) without tickets
+    # bookings and notifications (docs/bookings.md, docs/notifications.md)
+    notify_when_position: int | None = None  # ticket.near when a ticket's position reaches it
+    booking_check_in_margin_min: int = 30  # check-in opens this long before a session
+    booked_first: bool = False  # checked-in bookings go first within their service
     agencies: tuple[Agency, ...] = ()
     services: tuple[Service, ...] = ()
     counters: tuple[Counter, ...] = ()
@@ -126,6 +161,9 @@ class Site:
             )
         }
         site["holidays"] = list(self.holidays)
+        for name, default in BOOKING_SITE_DEFAULTS.items():
+            if getattr(self, name) != default:
+                site[name] = getattr(self, name)
 
         def clean(obj: Any) -> dict[str, Any]:
             return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(obj).items()}
@@ -136,6 +174,12 @@ class Site:
             for optional in ("daily_quota", "target_wait_min", "target_service_min", "hours"):
                 if entry[optional] is None:
                     del entry[optional]
+            entry["booking_sessions"] = [
+                {**asdict(b), "days": list(b.days)} for b in s.booking_sessions
+            ]
+            for name, default in BOOKING_SERVICE_DEFAULTS.items():
+                if entry[name] == default or entry[name] is None:
+                    del entry[name]
             services.append(entry)
         return {
             "site": site,
@@ -154,6 +198,8 @@ class Site:
         for s in doc["services"]:
             for optional in ("daily_quota", "target_wait_min", "target_service_min", "hours"):
                 s.setdefault(optional, None)
+            s["bookings"] = bool(s.get("booking_sessions"))
+            s.setdefault("remote_ticket", False)
         out.update({k: doc[k] for k in ("agencies", "services", "counters", "displays")})
         return out
 
@@ -275,6 +321,7 @@ def parse(doc: dict[str, Any], source: str = "<config>", site_id: str | None = N
         "require_display_token": head.get("require_display_token", bool, False),
         "public_url": _public_url(head),
         "holidays": _holidays(head),
+        **_booking_site(head),
         **rates,
     }
     head.done()
@@ -297,7 +344,13 @@ def parse(doc: dict[str, Any], source: str = "<config>", site_id: str | None = N
             target_wait_min=e.get("target_wait_min", int, None),
             target_service_min=e.get("target_service_min", int, None),
             hours=_hours(e),
+            booking_sessions=_sessions(e),
+            walk_in_share=_share(e),
+            booking_days_ahead=e.get("booking_days_ahead", int, 14),
+            remote_ticket=e.get("remote_ticket", bool, False),
         )
+        if not 0 <= sv.booking_days_ahead <= 366:
+            e.fail("booking_days_ahead", "must be from 0 to 366 days")
         if sv.agency not in agency_ids:
             e.fail("agency", f"unknown agency {sv.agency!r}")
         if domain.PREFIX.fullmatch(sv.prefix) is None:
@@ -416,6 +469,67 @@ def _hours(e: _Entry) -> dict[str, str] | None:
         except ValueError as exc:
             e.fail("hours", f"{day}: {exc}")
     return {d: table[d] for d in hours.WEEKDAYS if d in table}
+
+
+BOOKING_SITE_DEFAULTS: dict[str, Any] = {
+    "notify_when_position": None,
+    "booking_check_in_margin_min": 30,
+    "booked_first": False,
+}
+BOOKING_SERVICE_DEFAULTS: dict[str, Any] = {
+    "booking_sessions": [],
+    "walk_in_share": None,
+    "booking_days_ahead": 14,
+    "remote_ticket": False,
+}
+
+
+def _booking_site(head: _Entry) -> dict[str, Any]:
+    notify = head.get("notify_when_position", int, None)
+    if notify is not None and not 1 <= notify <= 100:
+        head.fail("notify_when_position", "must be from 1 to 100")
+    margin = head.get("booking_check_in_margin_min", int, 30)
+    if not 0 <= margin <= 240:
+        head.fail("booking_check_in_margin_min", "must be from 0 to 240 minutes")
+    return {
+        "notify_when_position": notify,
+        "booking_check_in_margin_min": margin,
+        "booked_first": head.get("booked_first", bool, False),
+    }
+
+
+def _share(e: _Entry) -> float | None:
+    value = e.get("walk_in_share", (int, float), None)
+    if value is not None and not 0 <= value <= 1:
+        e.fail("walk_in_share", "must be from 0 to 1 (a share of daily_quota)")
+    return None if value is None else float(value)
+
+
+_CLOCK = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+
+
+def _sessions(e: _Entry) -> tuple[BookingSession, ...]:
+    out: list[BookingSession] = []
+    for i, table in enumerate(e.get("booking_sessions", list, [])):
+        name = f"booking_sessions[{i}]"
+        if not isinstance(table, dict) or set(table) - {"days", "start", "end", "quota"}:
+            e.fail(name, "must be a table of days, start, end and quota")
+        days, start, end, quota = (table.get(k) for k in ("days", "start", "end", "quota"))
+        if not isinstance(days, list) or not days or any(d not in hours.WEEKDAYS for d in days):
+            e.fail(name, f"days: must list weekdays ({', '.join(hours.WEEKDAYS)})")
+        for label, value in (("start", start), ("end", end)):
+            if not isinstance(value, str) or _CLOCK.fullmatch(value) is None:
+                e.fail(name, f'{label}: must be a time like "08:00"')
+        if end <= start:
+            e.fail(name, "end: must be after start")
+        if not isinstance(quota, int) or isinstance(quota, bool) or quota < 1:
+            e.fail(name, "quota: must be at least 1")
+        session = BookingSession(tuple(days), start, end, quota)
+        for other in out:
+            if set(other.days) & set(days) and start < other.end and other.start < end:
+                e.fail(name, f"overlaps session {other.id} on a shared weekday")
+        out.append(session)
+    return tuple(out)
 
 
 def _unique(source: str, kind: str, ids: list[str]) -> set[str]:

@@ -194,3 +194,81 @@ def epoch(site: str) -> str:
     """String: a random id of the site's event log, made when first read; a new one
     means the log (and its seqs) started over, so a client's `since` means nothing."""
     return f"{_site(site)}:epoch"
+
+
+# -- bookings (booking_store.py; lua/book.lua, check_in.lua, booking_*.lua) ------------
+
+
+def bookings(site: str) -> str:
+    """Hash: booking id (a secret) -> booking JSON (status, service, date, session, the
+    NIK's keyed hash and last 4 digits, name, phone, ticket)."""
+    return f"{_site(site)}:bookings"
+
+
+def booking_codes(site: str) -> str:
+    """Hash: booking code (what the QR code and the kiosk carry) -> booking id."""
+    return f"{_site(site)}:booking_codes"
+
+
+def booking_taken(site: str, day: str) -> str:
+    """Hash with an expiry: `<service>|<session>` and `<service>|*` -> standing bookings
+    of one date (quotas); expires with the personal data of that date."""
+    return f"{_site(site)}:booking_taken:{day}"
+
+
+def booking_niks(site: str, day: str) -> str:
+    """Hash with an expiry: `<service>|<NIK hash>` -> booking id of one date (one booking
+    per NIK per service per day)."""
+    return f"{_site(site)}:booking_niks:{day}"
+
+
+def booking_ends(site: str) -> str:
+    """Sorted set: ids of bookings still `booked`, scored by their session's end (epoch
+    ms): they expire then."""
+    return f"{_site(site)}:booking_ends"
+
+
+def booking_purge(site: str) -> str:
+    """Sorted set: booking ids scored by when their personal data is deleted (epoch ms)."""
+    return f"{_site(site)}:booking_purge"
+
+
+def installation_fingerprint() -> str:
+    """String: a fingerprint of the installation's NIK key (HMAC of a fixed text), set
+    once: a process with another key refuses bookings instead of hashing differently."""
+    return f"{PREFIX}:{{bookings}}:nik_key_fingerprint"
+
+
+# -- webhooks (webhooks.py); one hash tag, so their transactions stay in one slot -------
+
+
+def webhooks() -> str:
+    """Hash: webhook id -> JSON (url, events, site, secret, created_at, from seqs)."""
+    return f"{PREFIX}:{{hooks}}:webhooks"
+
+
+def webhook_queue() -> str:
+    """Stream: deliveries ready to send (consumer group `senders`); field `d` = JSON
+    (delivery id, webhook, event type, body, attempt, first try)."""
+    return f"{PREFIX}:{{hooks}}:queue"
+
+
+def webhook_retry() -> str:
+    """Sorted set: deliveries waiting for their next attempt (JSON), scored by when
+    (epoch ms); moved back into the queue when due (lua/webhook_due.lua)."""
+    return f"{PREFIX}:{{hooks}}:retry"
+
+
+def webhook_log(webhook: str) -> str:
+    """List: the latest delivery attempts of a webhook, newest first (JSON)."""
+    return f"{PREFIX}:{{hooks}}:log:{webhook}"
+
+
+def webhook_cursor(site: str) -> str:
+    """Integer: the seq up to which a site's events were turned into deliveries."""
+    return f"{PREFIX}:{{hooks}}:cursor:{site}"
+
+
+def webhook_near(site: str, day: str) -> str:
+    """Set with an expiry: ticket ids whose ticket.near was sent (once per ticket)."""
+    return f"{PREFIX}:{{hooks}}:near:{site}:{day}"

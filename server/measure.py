@@ -42,6 +42,11 @@ COUNTS: Final = (
     "transferred_out",
     "recalls",
     "unstarted",
+    # bookings (on the booking's date): made, checked in, cancelled, expired unchecked
+    "booked",
+    "checked_in",
+    "booking_cancelled",
+    "booking_no_show",
 )
 # duration name in a row -> (its metric prefix, its histogram) in the rollups
 DURATIONS: Final[Mapping[str, tuple[str, str]]] = {

@@ -345,6 +345,115 @@ def document() -> dict[str, Any]:
     paths: dict[str, Any] = {
         "/api/v1/sites": {"get": _op("List sites", {"type": "object"}, secured=False)},
         site: {"get": _op("Site configuration (public part)", {"type": "object"}, 401, 404)},
+BOOKING = {
+    "type": "object",
+    "description": "A booking as its holder sees it (docs/bookings.md); the NIK masked",
+    "properties": {
+        **{
+            k: {"type": "string"}
+            for k in ("id", "code", "site", "service", "agency", "date", "session")
+        },
+        "status": {"enum": ["booked", "checked_in", "cancelled", "expired"]},
+        "nik": {"type": ["string", "null"], "examples": ["**** **** **** 1234"]},
+    },
+}
+BOOKING_ANSWER = _obj({"booking": BOOKING}, ("booking",))
+
+
+def _booking_paths(site: str) -> dict[str, Any]:
+    """Bookings, phone tickets (server/bookings.py) and webhooks (server/webhooks.py)."""
+    text = {"type": "string"}
+    hook = "/api/v1/webhooks"
+    return {
+        f"{site}/services/{{service}}/slots": {
+            "get": {
+                **_op(
+                    "Booking sessions of a date and their places left",
+                    _obj({"date": text, "sessions": {"type": "array"}}),
+                    400,
+                    404,
+                    409,
+                    secured=False,
+                ),
+                "parameters": [{"name": "date", "in": "query", "required": True, "schema": text}],
+            }
+        },
+        f"{site}/bookings": {
+            "post": _op(
+                "Book a session (one per NIK, service and day)",
+                BOOKING_ANSWER,
+                400,
+                404,
+                409,
+                429,
+                body=_obj(
+                    {k: text for k in ("service", "date", "session", "nik", "name", "phone")},
+                    ("service", "date", "session", "nik", "name"),
+                ),
+                status=201,
+                secured=False,
+            )
+        },
+        f"{site}/bookings/{{booking}}": {
+            "get": _op("A booking by its secret id", BOOKING_ANSWER, 404, secured=False)
+        },
+        f"{site}/bookings/{{booking}}/cancel": {
+            "post": _op("Cancel a booking", BOOKING_ANSWER, 404, 409, secured=False)
+        },
+        f"{site}/bookings/{{code}}/check-in": {
+            "post": _op(
+                "Check a booking in at the kiosk: it becomes a waiting ticket",
+                {"type": "object"},
+                401,
+                403,
+                404,
+                409,
+                status=201,
+            )
+        },
+        f"{site}/phone-tickets": {
+            "post": _op(
+                "A ticket from a visitor's phone (services with remote_ticket)",
+                POSITION_ANSWER,
+                400,
+                403,
+                404,
+                409,
+                429,
+                body=_obj({"service": text}, ("service",)),
+                status=201,
+                secured=False,
+            )
+        },
+        hook: {
+            "post": _op(
+                "Add a webhook; its secret is shown once",
+                _obj({"id": text, "secret": text}),
+                400,
+                401,
+                403,
+                404,
+                body=_obj(
+                    {
+                        "url": text,
+                        "events": {"type": "array", "items": text},
+                        "site": {"type": ["string", "null"]},
+                    },
+                    ("url", "events"),
+                ),
+                status=201,
+            ),
+            "get": _op("List webhooks", {"type": "object"}, 401, 403),
+        },
+        f"{hook}/{{webhook}}": {
+            "delete": _op("Remove a webhook", {"type": "object"}, 401, 403, 404)
+        },
+        f"{hook}/{{webhook}}/deliveries": {
+            "get": _op("A webhook's latest delivery attempts", {"type": "object"}, 401, 403, 404)
+        },
+    }
+
+
         f"{site}/state": {"get": _op("Live state with its seq", {"type": "object"}, 401, 404)},
         f"{site}/events": {"get": _op("Events after ?since=SEQ", {"type": "object"}, 400, 404)},
         f"{site}/tickets": {
@@ -458,6 +567,7 @@ def document() -> dict[str, Any]:
         }
     paths[f"{counter}/transfer"] = {
         "post": _op(
+    paths.update(_booking_paths(site))
             "Transfer the held ticket",
             TICKET_ANSWER,
             400,

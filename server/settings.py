@@ -37,6 +37,18 @@ class Settings:
     store_restart_check_s: float = 0.5  # how often `loket serve` checks its embedded store
     # the garbage collector's thresholds for this process (None: Python's defaults)
     gc_threshold: tuple[int, int, int] | None = (20_000, 50, 20)
+    # bookings and webhooks (docs/bookings.md, docs/notifications.md)
+    # (read from the environment by every process, however `loket serve` starts it)
+    nik_key: str = field(default_factory=lambda: os.environ.get("LOKET_NIK_KEY", ""))
+    booking_check_s: float = 30.0  # how often ended sessions' bookings are expired
+    # the first retry of a webhook delivery after this, doubling each time
+    webhook_backoff_s: float = field(
+        default_factory=lambda: float(os.environ.get("LOKET_WEBHOOK_BACKOFF_S") or 10.0)
+    )
+    webhook_backoff_max_s: float = 3600.0  # ... up to this between two attempts
+    webhook_give_up_s: float = 24 * 3600.0  # a delivery is retried this long
+    webhook_claim_idle_s: float = 60.0  # a delivery held this long by a dead process is taken
+    webhook_timeout_s: float = 10.0  # one attempt's HTTP timeout
 
     @classmethod
     def from_env(cls) -> Settings:

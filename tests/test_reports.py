@@ -40,6 +40,7 @@ ELEMENTS = (
 COUNTS = (
     "issued", "called", "served", "no_show", "cancelled", "expired",
     "transferred_out", "recalls", "unstarted",
+    "booked", "checked_in", "booking_cancelled", "booking_no_show",
 )  # fmt: skip
 BYS = ("site", "agency", "service", "counter", "officer", "day", "hour")
 DIMS = ("site", "agency", "service", "counter", "officer", "hour")

@@ -1,0 +1,40 @@
+-- book: a new booking of a session (status booked); figures: booked (on its date).
+-- One booking per NIK per service per date; the session's quota and the date's cap (the
+-- daily quota less the walk-ins' share) are checked and taken in this same step.
+-- KEYS[9] bookings  KEYS[10] booking codes  KEYS[11] taken(date)  KEYS[12] niks(date)
+-- KEYS[13] booking ends  KEYS[14] booking purge
+-- ARGV[7] booking JSON  ARGV[8] session quota  ARGV[9] date cap or ""
+-- ARGV[10] NIK hash  ARGV[11] personal data deleted at (epoch ms)
+local early = prelude(false)
+if early then return early end
+local b = cjson.decode(ARGV[7])
+local quota, cap, purge_ms = tonumber(ARGV[8]), ARGV[9], tonumber(ARGV[11])
+local info = redis.call('HGET', K_SERVICES, b.service)
+if not info or not cjson.decode(info).open then
+  return fail('service_closed', 'This service is closed.')
+end
+local nik_field = b.service .. '|' .. ARGV[10]
+if redis.call('HEXISTS', KEYS[12], nik_field) == 1 then
+  return fail('already_booked', 'This NIK already has a booking for this service on that day.')
+end
+local session_field, day_field = b.service .. '|' .. b.session, b.service .. '|*'
+if tonumber(redis.call('HGET', KEYS[11], session_field) or '0') >= quota then
+  return fail('session_full', 'This session is fully booked; choose another one.')
+end
+if cap ~= '' and tonumber(redis.call('HGET', KEYS[11], day_field) or '0') >= tonumber(cap) then
+  return fail('day_full', 'Bookings for this day are full; the rest is kept for walk-ins.')
+end
+if redis.call('HSETNX', KEYS[10], b.code, b.id) == 0 then
+  return cjson.encode({err = 'code_taken'}) -- the caller draws another code
+end
+redis.call('HINCRBY', KEYS[11], session_field, 1)
+redis.call('HINCRBY', KEYS[11], day_field, 1)
+redis.call('HSET', KEYS[12], nik_field, b.id)
+redis.call('PEXPIREAT', KEYS[11], purge_ms)
+redis.call('PEXPIREAT', KEYS[12], purge_ms)
+b.status, b.created_at = 'booked', NOW
+redis.call('HSET', KEYS[9], b.id, cjson.encode(b))
+redis.call('ZADD', KEYS[13], b._end_ms, b.id)
+redis.call('ZADD', KEYS[14], purge_ms, b.id)
+roll(b.date, booking_units(b), {booked = 1})
+return answer({ok = true, booking = b})
