@@ -5,8 +5,9 @@ page's ES modules (static/tv/) load the site document and follow the event strea
 
 Query: `display=ID` (a tv display of the site: its filters and layout), or the filters
 `agency=`, `counter=`, `zone=` (comma lists, as the websocket takes them; each one given
-overrides the display's), `layout=landscape|portrait`, `token=` (read by the script when
-the site requires a display token).
+overrides the display's), `layout=landscape|portrait`, `ikm=1|0` (publish this month's
+satisfaction index or not; default: the display's `show_ikm`, else off), `token=` (read
+by the script when the site requires a display token).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from starlette.responses import Response
 from display.templating import not_found, render
 
 LAYOUTS = ("landscape", "portrait")
+YES = ("1", "true", "yes", "on", "ya")
+NO = ("0", "false", "no", "off", "tidak")
 
 
 class UnknownName(Exception):
@@ -41,6 +44,7 @@ class TvView:
     zones: tuple[str, ...] = ()
     layout: str = "auto"
     subtitle: str = ""
+    ikm: bool = False  # shows this month's satisfaction index (IKM) in the header
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -60,6 +64,7 @@ def resolve_view(site: dict[str, Any], query: dict[str, str]) -> TvView:
     zones: tuple[str, ...] = ()
     layout = "auto"
     subtitle = ""
+    ikm = False
     display_id = query.get("display", "").strip()
     if display_id:
         display = next(
@@ -77,6 +82,7 @@ def resolve_view(site: dict[str, Any], query: dict[str, str]) -> TvView:
         zones = _split(display.get("zone") or "")
         layout = display.get("layout") or "auto"
         subtitle = display.get("name") or ""
+        ikm = bool(display.get("show_ikm"))
     if "agency" in query:
         agencies = _split(query["agency"])
     if "counter" in query:
@@ -90,10 +96,15 @@ def resolve_view(site: dict[str, Any], query: dict[str, str]) -> TvView:
         layout = query["layout"]
     if layout not in LAYOUTS:
         layout = "auto"
+    asked = query.get("ikm", "").strip().lower()
+    if asked in YES:
+        ikm = True
+    elif asked in NO:
+        ikm = False
     if not subtitle and len(agencies) == 1:
         agency = next(a for a in site["agencies"] if a["id"] == agencies[0])
         subtitle = agency.get("name") or agency["id"]
-    return TvView(agencies, counters, zones, layout, subtitle)
+    return TvView(agencies, counters, zones, layout, subtitle, ikm)
 
 
 def initials(name: str) -> str:

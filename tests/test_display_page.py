@@ -8,6 +8,7 @@ and show every configured name as text.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -339,3 +340,85 @@ async def test_screenshots_landscape_and_portrait(server: Any, page: Page) -> No
         await expect(page.locator("#sound-button")).to_be_hidden()
         assert await page.evaluate(no_overflow)
         await page.screenshot(path=DOCS_IMG / name)
+
+
+IKM_ANSWERS = {
+    "persyaratan": 4,
+    "prosedur": 3,
+    "waktu": 3,
+    "biaya": 4,
+    "produk": 3,
+    "kompetensi": 3,
+    "perilaku": 4,
+    "sarana": 3,
+    "pengaduan": 3,
+}
+
+
+def ikm_text(ikm: dict[str, Any]) -> str:
+    """What the TV shows for the API's answer: Indonesian decimals (a comma)."""
+    score = f"{ikm['score']:.2f}".replace(".", ",")
+    return f"IKM bulan ini: {score} ({ikm['category']}, {ikm['label']})"
+
+
+async def test_tv_publishes_this_months_ikm(server: Any, page: Page) -> None:
+    site = server.new_site()
+    async with client(server) as api:
+        # No complete survey this month yet: the TV says so.
+        await open_tv(page, server, site, "?ikm=1")
+        badge = page.locator("#ikm")
+        await expect(badge).to_have_text("IKM bulan ini: belum ada data")
+
+        # A served visitor answers all nine elements; the TV follows the ticket.rated event.
+        ticket = await call(api, site, "ktp-el", "loket-1")
+        finished = await api.post(f"/api/v1/sites/{site}/counters/loket-1/finish")
+        assert finished.status_code == 200, finished.text
+        rated = await api.post(
+            f"/api/v1/sites/{site}/tickets/{ticket['id']}/rating",
+            json={"score": 4, "answers": IKM_ANSWERS},
+        )
+        assert rated.status_code == 201, rated.text
+        ikm = (await api.get(f"/api/v1/sites/{site}/ikm")).json()
+        assert ikm["n"] == 1 and ikm["score"] == 83.33, ikm
+        await expect(badge).to_have_text(ikm_text(ikm), timeout=10000)
+        assert ikm_text(ikm) == "IKM bulan ini: 83,33 (B, Baik)"
+
+        # In English, with English decimals and category.
+        await page.click("#lang-toggle")
+        await expect(badge).to_have_text("IKM this month: 83.33 (B, Good)")
+        await page.click("#lang-toggle")
+
+        # A display with show_ikm = true publishes it; ?ikm=0 and other displays do not.
+        await page.set_viewport_size({"width": 1920, "height": 1080})
+        await open_tv(page, server, site, "?display=tv-lobby")
+        await expect(badge).to_have_text(ikm_text(ikm))
+        # In the header's flow: it covers no call, counter tile or waiting count.
+        overlaps = await page.evaluate(
+            """() => {
+                const box = document.getElementById("ikm").getBoundingClientRect();
+                const hit = (el) => {
+                    const r = el.getBoundingClientRect();
+                    return r.left < box.right && box.left < r.right
+                        && r.top < box.bottom && box.top < r.bottom;
+                };
+                return [...document.querySelectorAll(".tv-main .panel")].filter(hit).length;
+            }"""
+        )
+        assert overlaps == 0
+        if os.environ.get("LOKET_SCREENSHOTS"):
+            DOCS_IMG.mkdir(parents=True, exist_ok=True)
+            await page.screenshot(path=DOCS_IMG / "tv-ikm.png")
+        for query in ("?display=tv-lobby&ikm=0", "?display=tv-lantai-2", ""):
+            await open_tv(page, server, site, query)
+            await expect(badge).to_have_count(0)
+
+        # A portrait TV has room for it too: nothing overflows.
+        await page.set_viewport_size({"width": 1080, "height": 1920})
+        await open_tv(page, server, site, "?display=tv-lantai-2&ikm=1")
+        await expect(badge).to_have_text(ikm_text(ikm))
+        assert await page.evaluate(
+            "() => document.documentElement.scrollWidth <= innerWidth"
+            " && document.documentElement.scrollHeight <= innerHeight"
+        )
+        if os.environ.get("LOKET_SCREENSHOTS"):
+            await page.screenshot(path=DOCS_IMG / "tv-ikm-portrait.png")

@@ -5,6 +5,7 @@ import { api } from "../common/api.js";
 import { EventStream } from "../common/connection.js";
 import { Announcer } from "./announcer.js";
 import { Clock } from "./clock.js";
+import { IkmBadge } from "./ikm.js";
 import { DEFAULT_TEMPLATE, fillTemplate } from "./phrase.js";
 import { Speech } from "./speech.js";
 import { TvState } from "./state.js";
@@ -38,7 +39,18 @@ const announcer = new Announcer({
   speech,
   onChange: () => (body.dataset.announceQueue = String(announcer.items.length)),
 });
-window.loket = { announcer, state: null, stream: null, voice, view };
+// This month's IKM in the header, when the display publishes it (data-ikm="1").
+const ikmElement = document.getElementById("ikm");
+const ikm =
+  body.dataset.ikm === "1" && ikmElement
+    ? new IkmBadge({
+        element: ikmElement,
+        value: document.getElementById("ikm-value"),
+        strings,
+        fetchIkm: () => api("GET", `/api/v1/sites/${encodeURIComponent(siteId)}/ikm`, { token }),
+      })
+    : null;
+window.loket = { announcer, state: null, stream: null, voice, view, ikm };
 
 function applyLayout() {
   const fixed = body.dataset.layout;
@@ -52,6 +64,7 @@ function applyStrings() {
   clock.setLocale(strings.t("locale"));
   document.getElementById("lang-toggle").textContent = strings.t("language");
   if (window.loket.state) view.renderAll(window.loket.state);
+  if (ikm) ikm.render();
 }
 
 // The offline banner shows while the stream is down or a needed GET keeps failing.
@@ -127,6 +140,7 @@ async function main() {
   soundButton.addEventListener("click", enableSound);
   addEventListener("keydown", enableSound);
 
+  if (ikm) ikm.start();
   const site = await fetchJson(`/api/v1/sites/${encodeURIComponent(siteId)}`);
   view.setTicker(site.running_text || "");
   const state = new TvState(site, filters);
@@ -158,6 +172,7 @@ async function main() {
       }
       if (change.reload === "state") refreshState(state).catch((err) => console.warn("loket: state", err));
       if (change.reload === "page") reloadWhenQuiet();
+      if (ikm && event.type === "ticket.rated") ikm.soon();
     },
     onStatus: (status) => {
       body.dataset.connection = status;
