@@ -9,7 +9,6 @@ check is in lua/config_load.lua, atomic with the write.
 from __future__ import annotations
 
 import re
-from datetime import UTC
 from typing import Any
 
 from starlette.requests import Request
@@ -17,8 +16,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from . import auth, config, domain
-from .api import Json, _auth, _json_object, actor, body_of, principal_of
-from .audit import MAX_LIMIT, Entry
+from .api import Json, _auth, _json_object, audited, body_of, principal_of
+from .audit import MAX_LIMIT
 from .auth import Principal, TokenInfo, UserInfo, require
 from .errors import (
     ConfigError,
@@ -59,9 +58,7 @@ async def _audit(
     target: str,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    store = _store(request)
-    at = store.clock().astimezone(UTC).isoformat(timespec="seconds")
-    await store.audit.record(site, Entry(at, actor(who), action, target, detail or {}))
+    await audited(request, site, who, action, target, detail)
 
 
 # -- configuration ----------------------------------------------------------------------

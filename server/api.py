@@ -12,6 +12,7 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
+from datetime import UTC
 from typing import Any
 
 from starlette.requests import Request
@@ -19,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from . import domain, ikm
+from .audit import Entry
 from .auth import (
     ANONYMOUS,
     CSRF_COOKIE,
@@ -162,6 +164,21 @@ def actor(principal: Principal) -> str:
     return principal.name or principal.role
 
 
+async def audited(
+    request: Request,
+    site: str | None,
+    principal: Principal | None,
+    action: str,
+    target: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """An entry in the audit log (`site`'s, or the installation's without one)."""
+    store = _store(request)
+    at = store.clock().astimezone(UTC).isoformat(timespec="seconds")
+    who = actor(principal) if principal else "anonymous"
+    await store.audit.record(site, Entry(at, who, action, target, detail or {}))
+
+
 # -- sites --------------------------------------------------------------------------------
 
 
@@ -222,6 +239,7 @@ async def announce(request: Request) -> Response:
     if not text or len(text) > 500:
         raise InvalidField("text", "must be 1-500 characters")
     seq = await _store(request).announce(site, text, idem=idem_of(request, principal))
+    await audited(request, site.id, principal, "announcement", site.id, {"text": text})
     return Json({"seq": seq}, status_code=201)
 
 
@@ -363,6 +381,8 @@ def _status_action(name: str) -> ActionHandler:
     async def run(request: Request, site: Site, counter: str, p: Principal) -> Response:
         await body_of(request, {})
         state = await _store(request).counter_action(site, counter, name, idem=idem_of(request, p))
+        if p.role in ("admin", "supervisor"):  # an officer's own pauses are routine
+            await audited(request, site.id, p, f"counter.{name}", counter)
         return Json({"counter": {**state, "ticket": view(state["ticket"], True)}})
 
     return run

@@ -479,3 +479,22 @@ async def test_role_matrix(server: LiveServer) -> None:
         own = (await c.get("/api/v1/audit", headers=sup)).json()
         assert own["site"] == site and own["entries"][0]["actor"] == f"sup-{site}"
         assert (await c.delete(f"/api/v1/users/{officer_name}", headers=sup)).status_code == 200
+
+
+async def test_announcements_and_staff_counter_changes_are_audited(
+    server: LiveServer, api: httpx.AsyncClient
+) -> None:
+    site = server.new_site()
+    r = await api.post(f"/api/v1/sites/{site}/announcements", json={"text": "Istirahat 12.00"})
+    assert r.status_code == 201
+    assert (await api.post(f"/api/v1/sites/{site}/counters/loket-1/close")).status_code == 200
+    officer = bearer(server.token("officer", site, "budi", counters=["loket-2"]))
+    r = await api.post(f"/api/v1/sites/{site}/counters/loket-2/pause", headers=officer)
+    assert r.status_code == 200
+    entries = await audit(api, site)
+    assert [(e["action"], e["target"]) for e in entries[:2]] == [
+        ("counter.close", "loket-1"),
+        ("announcement", site),
+    ]
+    assert entries[1]["detail"] == {"text": "Istirahat 12.00"}
+    assert all(e["actor"] != "budi" for e in entries)  # an officer's own pause: routine
