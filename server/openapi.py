@@ -339,12 +339,6 @@ def _admin_paths(site: str) -> dict[str, Any]:
     }
 
 
-def document() -> dict[str, Any]:
-    site = "/api/v1/sites/{site}"
-    counter = f"{site}/counters/{{counter}}"
-    paths: dict[str, Any] = {
-        "/api/v1/sites": {"get": _op("List sites", {"type": "object"}, secured=False)},
-        site: {"get": _op("Site configuration (public part)", {"type": "object"}, 401, 404)},
 BOOKING = {
     "type": "object",
     "description": "A booking as its holder sees it (docs/bookings.md); the NIK masked",
@@ -454,6 +448,12 @@ def _booking_paths(site: str) -> dict[str, Any]:
     }
 
 
+def document() -> dict[str, Any]:
+    site = "/api/v1/sites/{site}"
+    counter = f"{site}/counters/{{counter}}"
+    paths: dict[str, Any] = {
+        "/api/v1/sites": {"get": _op("List sites", {"type": "object"}, secured=False)},
+        site: {"get": _op("Site configuration (public part)", {"type": "object"}, 401, 404)},
         f"{site}/state": {"get": _op("Live state with its seq", {"type": "object"}, 401, 404)},
         f"{site}/events": {"get": _op("Events after ?since=SEQ", {"type": "object"}, 400, 404)},
         f"{site}/tickets": {
@@ -561,13 +561,13 @@ def _booking_paths(site: str) -> dict[str, Any]:
         },
     }
     paths.update(_admin_paths(site))
+    paths.update(_booking_paths(site))
     for action in ("next", "recall", "start", "finish", "no-show"):
         paths[f"{counter}/{action}"] = {
             "post": _op(f"Counter {action}", TICKET_ANSWER, 401, 403, 404, 409)
         }
     paths[f"{counter}/transfer"] = {
         "post": _op(
-    paths.update(_booking_paths(site))
             "Transfer the held ticket",
             TICKET_ANSWER,
             400,
