@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import glob
 import os
+import random
 import re
 import shutil
 import time
@@ -135,7 +136,7 @@ def request_id(headers: Iterable[tuple[bytes, bytes]]) -> str:
             if SANE_REQUEST_ID.fullmatch(value):
                 return value.decode()
             break
-    return os.urandom(8).hex()
+    return f"{random.getrandbits(64):016x}"  # unique enough, and no system call
 
 
 class Observe:
@@ -146,7 +147,9 @@ class Observe:
 
     def __init__(self, app: ASGIApp, counter_actions: Iterable[str] = ()) -> None:
         self.app = app
-        self.counter_actions = frozenset(counter_actions)
+        self.action_timers = {a: COUNTER_ACTION_DURATION.labels(a) for a in counter_actions}
+        # the metrics' children by label values (a bounded set): labels() costs more
+        self.children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -174,13 +177,16 @@ class Observe:
     def _record(self, scope: Scope, status: int, duration_s: float) -> None:
         method = scope["method"] if scope["method"] in METHODS else "other"
         route = route_template(scope)
-        status_class = f"{status // 100}xx"
-        HTTP_REQUESTS.labels(method, route, status_class).inc()
-        HTTP_DURATION.labels(method, route, status_class).observe(duration_s)
+        key = (method, route, f"{status // 100}xx")
+        children = self.children.get(key)
+        if children is None:
+            children = self.children[key] = (HTTP_REQUESTS.labels(*key), HTTP_DURATION.labels(*key))
+        children[0].inc()
+        children[1].observe(duration_s)
         if route == COUNTER_ACTION_ROUTE:
-            action = scope.get("path_params", {}).get("action")
-            if action in self.counter_actions:
-                COUNTER_ACTION_DURATION.labels(action).observe(duration_s)
+            timer = self.action_timers.get(scope.get("path_params", {}).get("action"))
+            if timer is not None:
+                timer.observe(duration_s)
         logs.access(method, route, status, duration_s, scope.get("client"))
 
 
