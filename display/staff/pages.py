@@ -3,7 +3,10 @@
 - `/reports/{site}`: figures of a site for a period, by a cut, charts, exports;
 - `/reports/{site}/monthly?month=YYYY-MM`: the printable monthly report (A4);
 - `/monitor/{site}`: the live floor (counters, queues, alerts) and its actions;
-- `/evaluation`: every site of the installation compared.
+- `/evaluation`: every site of the installation compared;
+- `/admin` (`?site=ID&tab=NAME`): the configuration of a site, accounts, device tokens
+  and the audit log (docs/admin.md);
+- `/`: the landing page, every site's pages by role with a line on each.
 
 Who may read what is decided by the API; the pages only say so in words when the
 logged-in user has the wrong role.
@@ -90,8 +93,20 @@ async def evaluation_page(request: Request) -> Response:
     return render(request, "evaluation.html", {"site": None, "page": "evaluation"})
 
 
+async def admin_page(request: Request) -> Response:
+    # The site is picked on the page (an admin may hold many, a supervisor its own): the
+    # shell renders for any `?site=`, the script asks the API what exists.
+    return render(request, "admin.html", {"site": None, "page": "admin"})
+
+
+async def landing_page(request: Request) -> Response:
+    return render(request, "landing.html", {"site": None, "page": "landing"})
+
+
 def routes() -> list[BaseRoute]:
     return [
+        Route("/", landing_page, methods=["GET"], name="staff-landing"),
+        Route("/admin", admin_page, methods=["GET"], name="staff-admin"),
         Route("/reports/{site}", reports_page, methods=["GET"], name="staff-reports"),
         Route("/reports/{site}/monthly", monthly_page, methods=["GET"], name="staff-monthly"),
         Route("/monitor/{site}", monitor_page, methods=["GET"], name="staff-monitor"),

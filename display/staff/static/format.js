@@ -67,3 +67,10 @@ export function category(ikm) {
   if (!ikm || ikm.score === null || ikm.score === undefined) return DASH;
   return ikm.category ? `${decimal(ikm.score, 2)} (${ikm.category})` : decimal(ikm.score, 2);
 }
+
+// An instant as a date and time of day (the admin page's lists and audit log).
+export function dateTime(value, timeZone) {
+  const ms = instant(value);
+  if (ms === null) return DASH;
+  return new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "short", timeZone }).format(ms);
+}

@@ -371,6 +371,12 @@ export function lang() {
   return current;
 }
 
+// A page with many words of its own (admin, landing) keeps them in its own module and
+// adds them here: `extend({ id: {...}, en: {...} })`, before the first translatePage().
+export function extend(more) {
+  for (const code of Object.keys(STRINGS)) Object.assign(STRINGS[code], more[code] || {});
+}
+
 export function locale() {
   return current === "en" ? "en-GB" : "id-ID";
 }
