@@ -29,8 +29,11 @@ from display.templating import not_found, render
 PRIVATE_HEADERS = {"Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex, nofollow"}
 
 
-def status_url(request: Request, site_id: str, ticket_id: str) -> str:
-    return f"{request.base_url}t/{quote(site_id, safe='')}/{quote(ticket_id, safe='')}"
+def status_url(request: Request, site_id: str, ticket_id: str, public_url: str = "") -> str:
+    """The visitor's page: under the site's `public_url` when it has one (an address a
+    phone on mobile data can open), else under the address this request came to."""
+    base = f"{public_url}/" if public_url else str(request.base_url)
+    return f"{base}t/{quote(site_id, safe='')}/{quote(ticket_id, safe='')}"
 
 
 def _unknown_site(request: Request, site_id: str) -> Response:
@@ -93,10 +96,12 @@ def qr_svg(url: str) -> bytes:
 async def qr_page(request: Request) -> Response:
     site_id = request.path_params["site"]
     ticket_id = request.path_params["ticket_id"]
-    if await request.app.state.pages.ticket(site_id, ticket_id) is None:
+    pages = request.app.state.pages
+    site = await pages.site(site_id)
+    if site is None or await pages.ticket(site_id, ticket_id) is None:
         return _unknown_ticket(request)
     return Response(
-        qr_svg(status_url(request, site_id, ticket_id)),
+        qr_svg(status_url(request, site_id, ticket_id, site.get("public_url") or "")),
         media_type="image/svg+xml",
         headers={
             "Cache-Control": "private, max-age=86400",

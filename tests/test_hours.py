@@ -4,10 +4,13 @@ holiday)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
+from playwright.async_api import expect
 
 from server import config, hours
 from server.errors import ConfigError, Conflict
@@ -157,3 +160,36 @@ async def test_http_answer_with_next_open(tmp_path, redis_url: str) -> None:
             assert public["services"][0]["hours"] == WEEK
     finally:
         live.stop()
+
+
+async def test_kiosk_says_when_a_service_opens_and_prints_the_public_url(
+    server: LiveServer, page: Any
+) -> None:
+    """The kiosk shows the closed-now message with the next opening in Indonesian, and
+    the ticket's link and QR code carry the site's public_url."""
+    from display.ticket import qr_svg
+    from tests.test_kiosk_page import pair
+
+    doc = _doc()
+    later = hours.WEEKDAYS[(datetime.now(UTC).astimezone().weekday() + 2) % 7]
+    doc["services"][0]["hours"] = {later: "08:00-09:00"}  # not open today
+    doc["site"]["public_url"] = "https://mpp.contoh.go.id"
+    site_id = fresh_site_id("h")
+    server.run(server.store.load_config(config.parse(doc, site_id=site_id)))
+    await pair(page, server, site_id)
+    await page.locator('button.tile[data-agency="disdukcapil"]').click()
+    await page.locator('button.service[data-service="ktp-el"]').click()
+    notice = page.locator("#notice")
+    await expect(notice).to_be_visible()
+    await expect(notice).to_contain_text("Maaf, layanan ini di luar jam buka.")
+    await expect(notice).to_contain_text(re.compile(r"Layanan dibuka .*pukul 08\.00"))
+    await page.locator("#notice-ok").click()
+    await page.locator('button.service[data-service="ktp-el-cetak"]').click()
+    link = page.locator("#ticket-link")
+    await expect(link).to_be_visible()
+    ticket_id = await page.locator("#ticket").get_attribute("data-ticket")
+    expected = f"https://mpp.contoh.go.id/t/{site_id}/{ticket_id}"
+    assert await link.get_attribute("href") == expected
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        svg = await http.get(f"/qr/{site_id}/{ticket_id}.svg")
+    assert svg.content == qr_svg(expected)

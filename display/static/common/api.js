@@ -5,10 +5,11 @@
 //   acts at most once on the server.
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, details = {}) {
     super(message);
     this.status = status; // 0 when the network failed
     this.code = code;
+    this.details = details; // the error object's other fields, e.g. next_open
   }
 }
 
@@ -52,7 +53,7 @@ export async function api(method, path, { body, key, token, signal } = {}) {
   }
   if (!response.ok) {
     const error = (data && data.error) || {};
-    throw new ApiError(response.status, error.code || "http_error", error.message || response.statusText);
+    throw new ApiError(response.status, error.code || "http_error", error.message || response.statusText, error);
   }
   return data;
 }

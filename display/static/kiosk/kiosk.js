@@ -75,6 +75,7 @@ function render() {
   if (view.screen === "ticket" && view.issued) {
     renderTicket($("ticket"), {
       siteId: config.site,
+      publicUrl: view.site.public_url || "",
       siteName: view.site.name,
       agency: view.issued.agency,
       service: view.issued.service,
@@ -185,11 +186,27 @@ async function onEvent(event) {
 
 // ---------------------------------------------------------------- taking a ticket
 
+// "08.00" today, "besok 08.00" tomorrow, else the weekday and date: in the site's zone.
+function opensAt(iso) {
+  const lang = getLang();
+  const time = formatTime(iso, lang, config.timezone);
+  const day = (when) => formatDate(when, lang, config.timezone);
+  const tomorrow = new Date(Date.now() + 86_400_000).toISOString();
+  if (day(iso) === day()) return t("at_time", { time });
+  if (day(iso) === day(tomorrow)) return t("tomorrow_at", { time });
+  return t("day_at", { day: day(iso), time });
+}
+
 function explain(err, service, priority) {
   if (!(err instanceof ApiError)) return t("err_other", { message: String(err) });
   if (err.code === "quota_reached") {
     view.quotaLeft[service.id] = 0;
     return t("err_quota");
+  }
+  if (err.code === "service_closed_now" || err.code === "holiday") {
+    const next = err.details && err.details.next_open;
+    const base = t(err.code === "holiday" ? "err_holiday" : "err_closed_now");
+    return next ? `${base} ${t("opens_at", { when: opensAt(next) })}` : base;
   }
   if (err.code === "service_closed") {
     service.open = false;

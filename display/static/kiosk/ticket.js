@@ -7,9 +7,12 @@ import { formatDate, formatTime, formatWait, statusUrl } from "../ticket/format.
 
 const QR_WAIT_MS = 2500;
 
-export function renderTicket(article, { siteId, siteName, agency, service, answer, lang, timezone, t }) {
+export function renderTicket(article, { siteId, publicUrl, siteName, agency, service, answer, lang, timezone, t }) {
   const { ticket, position } = answer;
-  const url = statusUrl(siteId, ticket.id);
+  // the site's public_url when set (the address phones can open), else this kiosk's own
+  const url = publicUrl
+    ? `${publicUrl}/t/${encodeURIComponent(siteId)}/${encodeURIComponent(ticket.id)}`
+    : statusUrl(siteId, ticket.id);
   const qr = `/qr/${encodeURIComponent(siteId)}/${encodeURIComponent(ticket.id)}.svg`;
   const ahead = position ? position - 1 : 0;
   const wait = formatWait(answer.estimated_wait_s, lang);
