@@ -41,7 +41,7 @@ from .errors import (
     RateLimited,
     Unauthorized,
 )
-from .estimate import estimate_wait_s
+from .estimate import estimate
 from .store import Idem, Store
 
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,200}")
@@ -267,27 +267,46 @@ async def issue_ticket(request: Request) -> Response:
         ):
             raise RateLimited("Too many tickets from this kiosk; please wait a minute.")
     ticket = await store.issue(site, body["service"], priority=priority, idem=idem)
-    position, wait = await _position(store, site, ticket)
+    position, wait, span = await _position(store, site, ticket, ranged=True)
     return Json(
-        {"ticket": view(ticket, True), "position": position, "estimated_wait_s": wait},
+        {
+            "ticket": view(ticket, True),
+            "position": position,
+            "estimated_wait_s": wait,
+            "estimated_wait_range_s": span,
+        },
         status_code=201,
     )
 
 
-async def _position(store: Store, site: Site, ticket: dict[str, Any]) -> tuple[Any, Any]:
+async def _position(
+    store: Store, site: Site, ticket: dict[str, Any], *, ranged: bool = False
+) -> tuple[Any, ...]:
+    """A ticket's position and estimated wait (central); with `ranged`, and the wait's
+    range [low, high] (server/estimate.py)."""
     position = await store.position(site, ticket)
-    if position is None:
-        return None, None
-    open_counters, samples = await store.service_load(site, ticket["service"])
-    return position, estimate_wait_s(position, open_counters, samples)
+    found = None
+    if position is not None:
+        found = estimate(position, await store.service_load(site, ticket["service"]))
+    wait = found.wait_s if found else None
+    if not ranged:
+        return position, wait
+    return position, wait, found.range_s if found else None
 
 
 async def get_ticket(request: Request) -> Response:
     site, _ = await site_of(request), None
     store = _store(request)
     ticket = await store.ticket(site, request.path_params["ticket"])
-    position, wait = await _position(store, site, ticket)
-    return Json({"ticket": view(ticket, True), "position": position, "estimated_wait_s": wait})
+    position, wait, span = await _position(store, site, ticket, ranged=True)
+    return Json(
+        {
+            "ticket": view(ticket, True),
+            "position": position,
+            "estimated_wait_s": wait,
+            "estimated_wait_range_s": span,
+        }
+    )
 
 
 async def cancel_ticket(request: Request) -> Response:

@@ -27,7 +27,8 @@ from typing import Any
 
 from . import domain, metrics
 from .config import Site
-from .estimate import estimate_wait_s
+from .estimate import Load, estimates, parse_times
+from .estimate import load_of as estimate_load
 from .eventlog import Queues
 from .store import FAILURES, Store
 
@@ -138,16 +139,19 @@ def affected_services(site: Site, event: dict[str, Any]) -> Iterable[str]:
     return out
 
 
-def load_of(site: Site, queues: Queues, service_id: str) -> tuple[int, list[float]]:
-    """Open counters serving a service, and its latest service times (s)."""
-    open_counters = 0
-    for c in site.counters:
-        if service_id in c.services:
-            raw = queues.counters.get(c.id)
-            open_counters += raw is None or json.loads(raw)["status"] == domain.OPEN
-    times = queues.service_times.get(service_id)
-    samples = [float(v) for v in times.decode().split(",") if v] if times else []
-    return open_counters, samples
+def load_of(site: Site, queues: Queues, service_id: str, now_ms: int) -> Load:
+    """What a service's estimates are made from (server/estimate.py), from the read."""
+    return estimate_load(
+        service_id,
+        [
+            (c.services, json.loads(raw) if (raw := queues.counters.get(c.id)) else None)
+            for c in site.counters
+            if service_id in c.services
+        ],
+        {s: len(ids) for s, ids in queues.waiting.items()},
+        {s: parse_times(raw) for s, raw in queues.service_times.items()},
+        now_ms,
+    )
 
 
 class Fanout:
@@ -339,10 +343,20 @@ class Fanout:
         )
         queues = Queues({}, {}, {})
         if needed:
-            serving = [c.id for c in site.counters if set(c.services) & set(needed)]
-            queues = await self.store.log.queues(site.id, needed, serving)
-        ranks = {s: {t: n for n, t in enumerate(ids, 1)} for s, ids in queues.waiting.items()}
-        loads = {s: load_of(site, queues, s) for s in needed}
+            serving = [c for c in site.counters if set(c.services) & set(needed)]
+            # the other services of those counters too: their queues set the counters'
+            # shares, their service times what the counters do meanwhile (same read)
+            read = sorted({s for c in serving for s in c.services} | set(needed))
+            queues = await self.store.log.queues(site.id, read, [c.id for c in serving])
+        ranks = {s: {t: n for n, t in enumerate(queues.waiting[s], 1)} for s in needed}
+        # once per service per event: every position of its phones from one computation
+        now_ms = int(self.store.clock().timestamp() * 1000)
+        wanted: dict[str, set[int]] = {s: set() for s in needed}
+        for sub in subs:
+            rank = ranks.get(sub.ticket_service or "", {}).get(sub.ticket or "")
+            if rank is not None and sub.ticket_status == domain.WAITING:
+                wanted[sub.ticket_service or ""].add(rank)
+        waits = {s: estimates(wanted[s], load_of(site, queues, s, now_ms)) for s in needed}
         for sub in subs:
             if sub.closing is not None or sub.ticket_status is None:
                 continue
@@ -360,7 +374,8 @@ class Fanout:
                 # a day reset): let the socket ask the store about its own ticket.
                 self._push(sub, (POSITION, 0, NO_MESSAGE))
                 continue
-            wait = estimate_wait_s(position, *loads[service])
+            found = waits[service].get(position)
+            wait = found.wait_s if found else None
             self._send_position(sub, position_text(domain.WAITING, position, wait))
 
     def _send_position(self, sub: Subscriber, text: str) -> None:

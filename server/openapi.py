@@ -58,6 +58,12 @@ POSITION_ANSWER = _obj(
         "ticket": TICKET,
         "position": {"type": ["integer", "null"]},
         "estimated_wait_s": {"type": ["integer", "null"]},
+        "estimated_wait_range_s": {
+            "oneOf": [
+                {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
+                {"type": "null"},
+            ]
+        },
     }
 )
 COUNTER_ANSWER = _obj({"counter": {"$ref": "#/components/schemas/Counter"}})

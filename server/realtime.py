@@ -29,7 +29,7 @@ from .auth import DEVICE_COOKIE, SESSION_COOKIE, Authenticator, Principal, requi
 from .auth import digest as auth_digest
 from .config import Site
 from .errors import LoketError, NotFound, Unauthorized
-from .estimate import estimate_wait_s
+from .estimate import estimate
 from .fanout import (
     CATCH_UP,
     EVENT,
@@ -400,8 +400,8 @@ async def _position(ws: Socket, store: Store, sub: Subscriber) -> None:
     position = await store.position(site, ticket)
     wait = None
     if position is not None:
-        open_counters, samples = await store.service_load(site, ticket["service"])
-        wait = estimate_wait_s(position, open_counters, samples)
+        found = estimate(position, await store.service_load(site, ticket["service"]))
+        wait = found.wait_s if found else None
     text = position_text(ticket["status"], position, wait)
     if text == sub.last_position:
         return

@@ -36,6 +36,7 @@ from .errors import (
     StorageUnavailable,
     Unprocessable,
 )
+from .estimate import Load, load_of, parse_times
 from .eventlog import EventLog
 from .rollups import Rollups
 
@@ -490,18 +491,28 @@ class Store:
         rank = await self.redis.zrank(keys.queue(site.id, ticket["service"]), ticket["id"])
         return None if rank is None else int(rank) + 1
 
-    async def service_load(self, site: Site, service_id: str) -> tuple[int, list[float]]:
-        """Open counters serving a service now, and its latest service times (s)."""
-        serving = [c.id for c in site.counters if service_id in c.services]
+    async def service_load(self, site: Site, service_id: str) -> Load:
+        """What a service's wait estimates are made from (server/estimate.py): the
+        counters serving it, the queue lengths and latest service times (s) of their
+        services. One round trip."""
+        serving = [c for c in site.counters if service_id in c.services]
+        related = sorted({s for c in serving for s in c.services} | {service_id})
         pipe = self.redis.pipeline(transaction=False)
-        pipe.hmget(keys.counters(site.id), serving)
-        pipe.hget(keys.service_times(site.id), service_id)
-        states, times = await pipe.execute()
-        open_counters = sum(
-            1 for raw in states if raw is None or json.loads(raw)["status"] == domain.OPEN
+        pipe.hmget(keys.counters(site.id), [c.id for c in serving] or [""])
+        pipe.hmget(keys.service_times(site.id), related)
+        for s in related:
+            pipe.zcard(keys.queue(site.id, s))
+        states, times, *sizes = await pipe.execute()
+        return load_of(
+            service_id,
+            [
+                (c.services, json.loads(raw) if raw else None)
+                for c, raw in zip(serving, states, strict=False)
+            ],
+            dict(zip(related, (int(n) for n in sizes), strict=True)),
+            {s: parse_times(raw) for s, raw in zip(related, times, strict=True)},
+            int(self.clock().timestamp() * 1000),
         )
-        samples = [float(v) for v in times.decode().split(",") if v] if times else []
-        return open_counters, samples
 
     # -- counters -----------------------------------------------------------------
 

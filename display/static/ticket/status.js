@@ -7,7 +7,7 @@ import { ApiError, api, retrying } from "../common/api.js";
 import { EventStream } from "../common/connection.js";
 import { arm, chime } from "./alert.js";
 import { show } from "./dom.js";
-import { formatDate, formatTime, formatWait } from "./format.js";
+import { formatDate, formatTime } from "./format.js";
 import { applyStatic, bindSwitch, getLang, translator } from "./i18n.js";
 import { STRINGS } from "./strings.js";
 import { Survey } from "./survey.js";
@@ -27,6 +27,8 @@ const $ = (id) => document.getElementById(id);
 let ticket = null;
 let position = null;
 let estimate = null;
+let span = null; // [low, high] s of the last API answer, for the central `apiEstimate`
+let apiEstimate = null;
 let alerted = null; // the call last shown full-screen: counter, recalls, called_at
 let survey = null;
 let online = true;
@@ -107,7 +109,7 @@ function render() {
     const ahead = position ? position - 1 : null;
     $("ahead-label").textContent = t("ahead");
     $("ahead").textContent = ahead === null ? "–" : ahead === 0 ? t("ahead_none") : String(ahead);
-    $("wait").textContent = formatWait(estimate, lang) || t("estimate_unknown");
+    $("wait").textContent = waitRange(lang) || t("estimate_unknown");
   }
   $("help").textContent = helpLine();
   show($("cancel"), waiting);
@@ -136,10 +138,39 @@ function alertIfCalled() {
   chime();
 }
 
-function apply(next, nextPosition, nextEstimate) {
+// A range rounded for people: 5-minute steps under an hour, 15-minute ones beyond,
+// "± 10–15 menit". The live messages carry the central estimate only: the range of the
+// last API answer is moved along with it (its width in proportion).
+const STEP = (s) => (s < 3600 ? 300 : 900);
+
+function minutes(seconds) {
+  return Math.round(seconds / 60);
+}
+
+function waitRange(lang) {
+  if (estimate === null || !Number.isFinite(estimate)) return null;
+  let low = estimate;
+  let high = estimate;
+  if (span && apiEstimate !== null) {
+    const scale = apiEstimate > 0 ? estimate / apiEstimate : 1;
+    [low, high] = [span[0] * scale, span[1] * scale];
+  }
+  if (high < 60) return t("wait_under_minute");
+  low = Math.floor(Math.min(low, estimate) / STEP(low)) * STEP(low);
+  high = Math.max(Math.ceil(Math.max(high, estimate) / STEP(high)) * STEP(high), low + STEP(low));
+  if (high > 3 * 3600) return t("wait_over", { n: 3 });
+  if (low === 0) return t("wait_upto", { n: minutes(high) });
+  return t("wait_range", { low: minutes(low), high: minutes(high) });
+}
+
+function apply(next, nextPosition, nextEstimate, nextSpan) {
   ticket = { ...next, id: config.ticketId };
   position = nextPosition;
   estimate = nextEstimate;
+  if (nextSpan !== undefined) {
+    span = Array.isArray(nextSpan) ? nextSpan : null;
+    apiEstimate = nextEstimate;
+  }
   render();
   alertIfCalled();
 }
@@ -147,7 +178,7 @@ function apply(next, nextPosition, nextEstimate) {
 async function refresh() {
   try {
     const data = await api("GET", path);
-    apply(data.ticket, data.position, data.estimated_wait_s);
+    apply(data.ticket, data.position, data.estimated_wait_s, data.estimated_wait_range_s ?? null);
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) {
       location.reload(); // the server renders the friendly "not found" page
