@@ -262,14 +262,7 @@ def _serve(args: argparse.Namespace, log_config: dict[str, Any]) -> int:
         metrics.remove_dead_dirs(Path(metrics.MULTIPROCESS_DIR).parent)
     site_config = None
     if args.config:
-        try:
-            site_config = config.load_file(args.config)  # before starting anything
-        except UnicodeDecodeError:
-            print(
-                f"loket: {args.config} is not a text file (a site configuration is TOML, in UTF-8)",
-                file=sys.stderr,
-            )
-            return 1
+        site_config = config.load_file(args.config)  # before starting anything
     embedded = None
     url = args.redis_url
     if not url:

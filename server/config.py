@@ -548,7 +548,9 @@ def load_file(path: Path | str, site_id: str | None = None) -> Site:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a TOML text file (it is not UTF-8)") from None
+        raise ConfigError(
+            f"{path} is not a text file (a site configuration is TOML, in UTF-8)"
+        ) from None
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
