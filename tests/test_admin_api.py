@@ -4,6 +4,7 @@ and who may do what."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import AsyncIterator
 from typing import Any
@@ -498,3 +499,25 @@ async def test_announcements_and_staff_counter_changes_are_audited(
     ]
     assert entries[1]["detail"] == {"text": "Istirahat 12.00"}
     assert all(e["actor"] != "budi" for e in entries)  # an officer's own pause: routine
+
+
+async def test_two_saves_from_the_same_version_one_wins(
+    server: LiveServer, api: httpx.AsyncClient
+) -> None:
+    """Two editors read version N and save at once: exactly one save lands, the other is
+    refused with 412 and the version it must read; nothing of the winner is lost."""
+    site = server.new_site()
+    doc = await read_config(api, site)
+    first, second = copy.deepcopy(doc), copy.deepcopy(doc)
+    first["site"]["running_text"] = "dari editor pertama"
+    second["services"][0]["daily_quota"] = 7
+    answers = await asyncio.gather(
+        put_config(api, site, first, doc["version"]),
+        put_config(api, site, second, doc["version"]),
+    )
+    assert sorted(r.status_code for r in answers) == [200, 412]
+    won = next(r for r in answers if r.status_code == 200).json()
+    lost = next(r for r in answers if r.status_code == 412).json()["error"]
+    assert lost["version"] == won["version"] == doc["version"] + 1
+    stored = await read_config(api, site)
+    assert stored == won
