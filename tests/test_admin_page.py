@@ -296,3 +296,73 @@ async def test_a_supervisor_sees_its_own_site_and_its_officers(
     panel = await open_tab(page, "Log audit")
     await expect(panel.locator('tr[data-action="user.create"]')).to_contain_text("spv-rina")
     await expect(panel.locator('tr[data-action="service.close"]')).to_contain_text("pbb")
+
+
+async def test_holidays_site_settings_and_export_import(
+    server: Any, page: Page, tmp_path: Path
+) -> None:
+    """The TOML export is what `loket config load` reads; a JSON export imports back."""
+    import json
+    import tomllib
+
+    from server import config
+
+    site = staff_site(server, tmp_path, name="MPP Uji Ekspor")
+    server.user("adm-ekspor", PASSWORD, role="admin")
+    await login_admin(page, server, site, "adm-ekspor")
+
+    panel = await open_tab(page, "Hari libur")
+    await panel.get_by_label("Tanggal").fill("2026-12-25")
+    await panel.get_by_role("button", name="Tambah hari libur").click()
+    await expect(panel.locator('tr[data-day="2026-12-25"]')).to_be_visible()
+
+    panel = await open_tab(page, "Layar")
+    await panel.get_by_label("Teks berjalan").fill("Selamat datang, teks baru.")
+    await panel.locator('form[data-form="running-text"]').get_by_role("button").click()
+    await expect(page.locator("#message")).to_have_text("Pengaturan situs disimpan.")
+    await panel.get_by_role("button", name="Tambah layar").click()
+    form = page.locator('form[data-form="displays"]')
+    await form.get_by_label("Kode").fill("tv-lantai-1")
+    await form.get_by_label("Nama", exact=True).fill("TV Lantai 1")
+    await form.get_by_label("Tata letak / kertas").select_option("portrait")
+    await form.get_by_label("Tampilkan IKM bulan ini di TV").check()
+    await form.get_by_label("Bapenda").check()
+    await form.get_by_role("button", name="Simpan").click()
+    await expect(panel.locator('tr[data-id="tv-lantai-1"]')).to_contain_text("Bapenda")
+
+    async with admin_client(server) as http:
+        doc = await config_of(http, site)
+    assert doc["site"]["holidays"] == ["2026-12-25"]
+    assert doc["site"]["running_text"] == "Selamat datang, teks baru."
+    tv = entry(doc, "displays", "tv-lantai-1")
+    assert tv["layout"] == "portrait" and tv["show_ikm"] is True
+    assert tv["agencies"] == ["bapenda"]
+
+    panel = await open_tab(page, "Impor/Ekspor")
+    async with page.expect_download() as toml_download:
+        await panel.get_by_role("button", name="Unduh TOML").click()
+    toml_path = tmp_path / "export.toml"
+    await (await toml_download.value).save_as(toml_path)
+    parsed = config.parse(tomllib.loads(toml_path.read_text(encoding="utf-8")), "export.toml")
+    stored = {k: v for k, v in doc.items() if k != "version"}
+    assert parsed.to_dict() == stored
+
+    async with page.expect_download() as json_download:
+        await panel.get_by_role("button", name="Unduh JSON").click()
+    json_path = tmp_path / "export.json"
+    await (await json_download.value).save_as(json_path)
+    exported = json.loads(json_path.read_text(encoding="utf-8"))
+    exported["services"] = [s for s in exported["services"] if s["id"] != "pbb"]
+    exported["counters"] = [c for c in exported["counters"] if c["id"] != "loket-2"]
+    json_path.write_text(json.dumps(exported), encoding="utf-8")
+    await panel.get_by_label("Berkas JSON").set_input_files(str(json_path))
+    await expect(panel.locator('[data-role="import-summary"]')).to_contain_text(
+        "2 layanan, 1 loket"
+    )
+    await panel.get_by_role("button", name="Ganti konfigurasi").click()
+    await page.locator("#confirm-ok").click()
+    await expect(page.locator("#message")).to_have_text("Konfigurasi diimpor.")
+    async with admin_client(server) as http:
+        after = await config_of(http, site)
+    assert [s["id"] for s in after["services"]] == ["ktp", "kk"]
+    assert after["version"] == doc["version"] + 1

@@ -246,6 +246,16 @@ const counters = {
 
 // -- displays -----------------------------------------------------------------------------
 
+function filters(display, config) {
+  const names = (ids, list, pick) => ids.map((id) => pick(list.find((e) => e.id === id)) || id).join(", ");
+  const parts = [
+    names(display.agencies, config.agencies, (a) => a && (a.short_name || a.name)),
+    names(display.counters, config.counters, (c) => c && c.name),
+    display.zone ? `${t("field_zone")} ${display.zone}` : "",
+  ];
+  return parts.filter(Boolean).join(" · ") || t("filter_all");
+}
+
 const displays = {
   key: "displays",
   title: "tab_displays",
@@ -256,7 +266,7 @@ const displays = {
     { key: "field_name", cell: (d) => d.name },
     { key: "field_kind", cell: (d) => t(`kind_${d.kind}`) },
     { key: "field_layout", cell: (d) => (d.kind === "tv" ? t(`layout_${d.layout}`) : d.paper) },
-    { key: "field_filters", cell: (d) => [d.agencies.length ? d.agencies.join(", ") : "", d.counters.length ? d.counters.join(", ") : "", d.zone ? `${t("field_zone")} ${d.zone}` : ""].filter(Boolean).join(" · ") || t("filter_all") },
+    { key: "field_filters", cell: (d, config) => filters(d, config) },
     { key: "field_show_ikm", cell: (d) => (d.show_ikm ? t("yes") : t("no")) },
     { key: "field_open_page", cell: (d) => el("a", { href: d.kind === "tv" ? `/display/${state.site}?display=${d.id}` : `/kiosk/${state.site}`, target: "_blank", rel: "noopener" }, t("open_page")) },
   ],
