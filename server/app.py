@@ -209,16 +209,16 @@ def create_app(settings: Settings) -> Starlette:
         fanout = Fanout(store, settings.ws_heartbeat_s)
         app.state.fanout = fanout
         app.state.realtime = realtime.Services(store, fanout, auth, settings)
-        stop_bookings = bookings.start(app, store, settings)  # expiry, webhook sender
         ticker = asyncio.create_task(_day_ticker(store))
+        stop_bookings = bookings.start(app, store, settings)  # expiry, webhook sender
         tune_gc(settings)
         guard.quiet_noisy_logs()
         metrics.forget_dead_processes()
         try:
             yield
         finally:
-            await stop_bookings()
             ticker.cancel()
+            await stop_bookings()
             await fanout.close()
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
@@ -227,9 +227,9 @@ def create_app(settings: Settings) -> Starlette:
     routes = [
         *api.routes(),
         *reports.routes(),
+        *admin.routes(),
         *bookings.routes(),
         *webhooks.routes(),
-        *admin.routes(),
         Route("/api/openapi.json", openapi.endpoint),
         Route("/metrics", metrics.endpoint),
         *display_pages.routes(),
