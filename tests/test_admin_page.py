@@ -41,6 +41,17 @@ async def open_tab(page: Page, name: str) -> Locator:
     return panel
 
 
+async def unlabelled(page: Page) -> list[str]:
+    """Visible form controls without a label (keyboard and screen-reader users need one)."""
+    found: list[str] = await page.evaluate(
+        """() => [...document.querySelectorAll("input, select, textarea")]
+            .filter((c) => c.offsetParent !== null && c.type !== "hidden")
+            .filter((c) => !(c.labels && c.labels.length) && !c.getAttribute("aria-label"))
+            .map((c) => c.outerHTML.slice(0, 80))"""
+    )
+    return found
+
+
 async def login_admin(page: Page, server: Any, site: str, username: str) -> None:
     await staff_login(page, f"{server.url}/admin?site={site}", username)
     await expect(page.get_by_role("tab", name="Layanan", exact=True)).to_be_visible()
@@ -68,6 +79,7 @@ async def test_admin_changes_reach_the_api_and_the_audit_log(
         await form.get_by_label("Target waktu tunggu (menit)").fill("20")
         await form.get_by_label("Jadwal").select_option("weekly")
         await form.get_by_label("Jumat").fill("08:00-11:30")
+        assert await unlabelled(page) == []
         await form.get_by_role("button", name="Simpan").click()
         await expect(page.locator("#message")).to_have_text("Layanan akta disimpan.")
         akta = entry(await config_of(http, site), "services", "akta")
@@ -93,6 +105,7 @@ async def test_admin_changes_reach_the_api_and_the_audit_log(
             await form.get_by_role("button", name="Tambahkan").click()
         await form.get_by_role("button", name="Naikkan Akta Kelahiran (D)").click()
         await expect(form.locator(".call-order li").first).to_have_attribute("data-service", "akta")
+        assert await unlabelled(page) == []
         await form.get_by_label("Zona").fill("b")
         await form.get_by_label("Lantai").fill("2")
         await form.get_by_role("button", name="Simpan").click()
@@ -169,6 +182,9 @@ async def test_admin_changes_reach_the_api_and_the_audit_log(
         me = await http.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
         assert me.status_code == 401
 
+        # The page's own saves never look like someone else's.
+        await expect(page.locator("#stale")).to_be_hidden()
+
         # Every change in the audit list, newest first, by the admin.
         panel = await open_tab(page, "Log audit")
         audit = panel.locator('table[data-section="audit"] tbody tr')
@@ -210,6 +226,8 @@ async def test_a_stale_save_is_refused_and_nothing_is_lost(
             f"/api/v1/sites/{site}/config", json=doc, headers={"If-Match": str(doc["version"])}
         )
         assert changed.status_code == 200, changed.text
+        # The event stream says so before anyone presses Save.
+        await expect(page.locator("#stale")).to_be_visible()
 
         await form.get_by_role("button", name="Simpan").click()
         await expect(page.locator("#stale")).to_be_visible()

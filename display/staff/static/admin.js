@@ -8,6 +8,7 @@
 // a reload; 422: the server's message, naming entry and field, next to the form).
 
 import { api, ApiError } from "/static/display/common/api.js";
+import { EventStream } from "/static/display/common/connection.js";
 import { accountsTab } from "./admin/accounts.js";
 import { auditTab } from "./admin/audit.js";
 import { configTabs } from "./admin/config.js";
@@ -27,6 +28,8 @@ let tabs = [];
 let current = null;
 let panels = new Map(); // tab -> {panel, view}
 let shell = null;
+let stream = null;
+let pending = Promise.resolve(); // the page's own save in flight, if any
 
 const params = () => new URLSearchParams(window.location.search);
 
@@ -52,8 +55,10 @@ const ui = {
     return me;
   },
   async save(change) {
+    const saving = save(change);
+    pending = saving.catch(() => {});
     try {
-      await save(change);
+      await saving;
       $("stale").hidden = true;
     } catch (err) {
       if (err instanceof ApiError && err.status === 412) $("stale").hidden = false;
@@ -65,7 +70,11 @@ const ui = {
   fail(err) {
     $("error").textContent = explain(err);
   },
-  reload: () => reloadConfig(),
+  reload() {
+    const loading = reloadConfig();
+    pending = loading.catch(() => {});
+    return loading;
+  },
   changed() {
     const audit = panels.get("audit");
     if (audit && audit.rendered) audit.view.render();
@@ -146,9 +155,24 @@ async function openSite(site, tab) {
     return;
   }
   $("open-monitor").href = `/monitor/${encodeURIComponent(site)}`;
+  follow(site);
   tabs = me.role === "admin" ? ADMIN_TABS : SUPERVISOR_TABS;
   buildTabs();
   show(tab);
+}
+
+// A change saved elsewhere (another browser, the API, `loket config load`) is announced
+// on the site's event stream with its version: say so before anyone types over it.
+function follow(site) {
+  if (stream) stream.stop();
+  stream = new EventStream({
+    site,
+    onEvent: async (event) => {
+      if (event.type !== "site.config_changed") return;
+      await pending; // our own save's event carries the version it answers
+      if (state.site === site && Number(event.version) > Number(state.version)) $("stale").hidden = false;
+    },
+  }).start();
 }
 
 function fillPicker(list, chosen) {
@@ -229,6 +253,10 @@ shell = startPage({
     const site = list.some((s) => s.id === wanted) ? wanted : list[0].id;
     fillPicker(list, site);
     await openSite(site, params().get("tab"));
+  },
+  onSignOut() {
+    if (stream) stream.stop();
+    stream = null;
   },
   onLanguage() {
     translatePage();
