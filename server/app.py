@@ -57,9 +57,8 @@ async def _day_ticker(store: Store) -> None:
     while True:
         await asyncio.sleep(30)
         try:
-            for site_id in await store.site_ids():
-                with contextlib.suppress(NotFound):
-                    await store.rollover(await store.site(site_id))
+            for site in await store.sites():
+                await store.rollover(site)
         except FAILURES as exc:
             metrics.store_error("ticker", exc)
             log.warning("day rollover check failed: %s", exc)

@@ -165,6 +165,18 @@ def rollup(site: str, period: str, dim: str) -> str:
     return f"{rollups(site)}{period}:{dim}"
 
 
+def rollups_folded(site: str) -> str:
+    """Set: the service days already added into their month's rollup hashes (fold.lua);
+    lua/_lib.lua builds the same name from the prefix."""
+    return f"{rollups(site)}folded"
+
+
+def rollup_archive(site: str, day: str, dim: str) -> str:
+    """String: an old day's rollup hash of one dimension, compressed (zlib of its JSON);
+    read together with the hash of the same name, which late figures may recreate."""
+    return f"{rollups(site)}{day}:{dim}:z"
+
+
 def recent(site: str) -> str:
     """List: ids of the last calls, newest first."""
     return f"{_site(site)}:recent"

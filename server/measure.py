@@ -48,11 +48,13 @@ COUNTS: Final = (
     "booking_cancelled",
     "booking_no_show",
 )
-# duration name in a row -> (its metric prefix, its histogram) in the rollups
-DURATIONS: Final[Mapping[str, tuple[str, str]]] = {
-    "wait_s": ("wait", "wh"),
-    "walk_s": ("walk", "kh"),
-    "service_s": ("svc", "sh"),
+# duration name in a row -> (its metric prefix, its histogram, the counts that are its n)
+# in the rollups: every first call has a wait, every served or transferred-out segment a
+# service time; walks are counted on their own (only started segments have one).
+DURATIONS: Final[Mapping[str, tuple[str, str, tuple[str, ...]]]] = {
+    "wait_s": ("wait", "wh", ("called",)),
+    "walk_s": ("walk", "kh", ("walk_n",)),
+    "service_s": ("svc", "sh", ("served", "transferred_out")),
 }
 FINE_BUCKET_S: Final = 10  # up to FINE_UNTIL_S
 FINE_UNTIL_S: Final = 600
@@ -141,8 +143,8 @@ def _round(value: Fraction | float, places: int) -> float:
 
 def duration(tally: Mapping[str, int], name: str) -> dict[str, float | None]:
     """`{"mean", "p50", "p90"}` in seconds of one duration (wait_s, walk_s, service_s)."""
-    metric, hist = DURATIONS[name]
-    n = tally.get(metric + "_n", 0)
+    metric, hist, counts = DURATIONS[name]
+    n = sum(tally.get(count, 0) for count in counts)
     if n <= 0:
         return {"mean": None, "p50": None, "p90": None}
     buckets = histogram(tally, hist)
@@ -232,6 +234,13 @@ def productivity(tally: Mapping[str, int]) -> dict[str, Any]:
 
 def days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def month_days(month: str, today: date) -> list[date]:
+    """The days of a month (`YYYY-MM`) that can have figures: none after today."""
+    start = date.fromisoformat(month + "-01")
+    end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return days(start, min(end, today)) if start <= today else []
 
 
 def periods(first: date, last: date, today: date) -> list[str]:

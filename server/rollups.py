@@ -1,15 +1,24 @@
-"""Reading the figures' rollup hashes (written only by the Lua scripts, lua/_lib.lua).
+"""Reading and keeping the figures' rollup hashes (written only by the Lua scripts,
+lua/_lib.lua `roll`).
 
-A report over any range reads whole months where it can and single days elsewhere
-(measure.periods), so a year is about a dozen hashes per dimension, never a scan of
-tickets. Day hashes are kept `retention_days`; month hashes are kept.
+The scripts add each transition's figures to the day's hashes. After a day ends it is
+folded into its month's hashes in one atomic step (fold.lua), and from then on late
+figures of that day (a ticket held past midnight) go to both. A report reads whole
+months where it can and single days elsewhere (measure.periods), so a year is about a
+dozen hashes per dimension, never a scan of tickets. Day hashes older than
+`compress_after_days` are kept compressed; day figures older than `retention_days` are
+dropped (the months stay).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import zlib
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, timedelta
 from typing import Any
+
+from redis.exceptions import WatchError
 
 from . import keys, measure
 
@@ -17,33 +26,130 @@ DIMS = ("s", "a", "v", "c", "o", "h")
 
 
 class Rollups:
-    def __init__(self, redis: Any, *, retention_days: int = 400) -> None:
+    def __init__(
+        self, redis: Any, *, retention_days: int = 400, compress_after_days: int = 40
+    ) -> None:
         self.redis: Any = redis
         self.retention_days = retention_days
+        self.compress_after_days = compress_after_days
+
+    # -- reading ----------------------------------------------------------------------
 
     async def hashes(
         self, site_id: str, dim: str, periods: Sequence[str]
     ) -> list[dict[bytes, bytes]]:
-        """The rollup hash of each period for one dimension, in order."""
+        """The rollup hash of each period for one dimension, in order (an old day's
+        compressed figures merged in)."""
         pipe = self.redis.pipeline(transaction=False)
         for period in periods:
             pipe.hgetall(keys.rollup(site_id, period, dim))
-        return list(await pipe.execute())
+            pipe.get(keys.rollup_archive(site_id, period, dim))
+        replies = await pipe.execute()
+        out = []
+        for live, archived in zip(replies[::2], replies[1::2], strict=True):
+            if archived:
+                merged = {k.encode(): str(v).encode() for k, v in _unpack(archived).items()}
+                for k, v in live.items():
+                    merged[k] = str(int(merged.get(k, b"0")) + int(v)).encode()
+                live = merged
+            out.append(live)
+        return out
 
     async def units(
         self, site_id: str, dim: str, first: date, last: date, today: date
     ) -> dict[str, measure.Tally]:
         """The figures of every unit of a dimension over the service days first..last."""
+        periods = measure.periods(first, last, today)
         return measure.tally_units(
-            await self.hashes(site_id, dim, measure.periods(first, last, today))
+            await self.hashes(site_id, dim, await self._with_unfolded(site_id, periods, today))
         )
 
-    async def forget_days_before(self, site_id: str, cutoff: date, lookback_days: int) -> int:
-        """Drop the day hashes of the `lookback_days` days before `cutoff` (the months
-        stay). Called at each rollover, so a gap of a few days is still cleaned."""
+    async def _with_unfolded(self, site_id: str, periods: list[str], today: date) -> list[str]:
+        """The periods, plus for each whole month the days not yet folded into it."""
+        months = [p for p in periods if len(p) == 7]
+        if not months:
+            return periods
+        candidates = [d.isoformat() for m in months for d in measure.month_days(m, today)]
+        flags = await self.redis.smismember(keys.rollups_folded(site_id), candidates)
+        return periods + [d for d, yes in zip(candidates, flags, strict=True) if not yes]
+
+    # -- keeping ----------------------------------------------------------------------
+
+    async def fold_days(
+        self,
+        site_id: str,
+        today: date,
+        run: Callable[[list[str], list[str]], Awaitable[Any]],
+        lookback_days: int = 40,
+    ) -> int:
+        """Fold every finished day of the last `lookback_days` that is not folded yet
+        (`run` runs fold.lua with the extra keys and arguments)."""
+        days = [(today - timedelta(days=i)).isoformat() for i in range(1, lookback_days + 1)]
+        flags = await self.redis.smismember(keys.rollups_folded(site_id), days)
+        folded = 0
+        for day, yes in zip(days, flags, strict=True):
+            if yes:
+                continue
+            month = day[:7]
+            pairs = [
+                k
+                for dim in DIMS
+                for k in (keys.rollup(site_id, day, dim), keys.rollup(site_id, month, dim))
+            ]
+            await run([keys.rollups_folded(site_id), *pairs], [day])
+            folded += 1
+        return folded
+
+    async def compress_old_days(self, site_id: str, today: date, span_days: int = 7) -> int:
+        """Keep the day hashes of `compress_after_days` ago (and a few days before, in
+        case a rollover was missed) as compressed strings; drop day figures older than
+        the retention."""
+        done = 0
+        for i in range(span_days):
+            day = (today - timedelta(days=self.compress_after_days + i)).isoformat()
+            for dim in DIMS:
+                done += await self._compress(site_id, day, dim)
+        cutoff = today - timedelta(days=self.retention_days)
         doomed = [
-            keys.rollup(site_id, (cutoff - timedelta(days=i)).isoformat(), dim)
-            for i in range(1, lookback_days + 1)
+            key
+            for i in range(1, span_days + 1)
             for dim in DIMS
+            for key in (
+                keys.rollup(site_id, (cutoff - timedelta(days=i)).isoformat(), dim),
+                keys.rollup_archive(site_id, (cutoff - timedelta(days=i)).isoformat(), dim),
+            )
         ]
-        return int(await self.redis.delete(*doomed))
+        await self.redis.delete(*doomed)
+        return done
+
+    async def _compress(self, site_id: str, day: str, dim: str) -> int:
+        live, packed = keys.rollup(site_id, day, dim), keys.rollup_archive(site_id, day, dim)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for _ in range(3):
+                try:
+                    await pipe.watch(live)
+                    fields = await pipe.hgetall(live)
+                    if not fields:
+                        return 0
+                    old = await pipe.get(packed)
+                    merged = _unpack(old) if old else {}
+                    for k, v in fields.items():
+                        name = k.decode()
+                        merged[name] = merged.get(name, 0) + int(v)
+                    pipe.multi()
+                    pipe.set(packed, _pack(merged))
+                    pipe.delete(live)
+                    await pipe.execute()
+                    return 1
+                except WatchError:
+                    continue  # a late figure arrived meanwhile: read again
+        return 0
+
+
+def _pack(fields: dict[str, int]) -> bytes:
+    return zlib.compress(json.dumps(fields, separators=(",", ":")).encode(), 6)
+
+
+def _unpack(raw: bytes) -> dict[str, int]:
+    data: dict[str, int] = json.loads(zlib.decompress(raw))
+    return data

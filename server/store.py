@@ -58,6 +58,7 @@ SCRIPTS = (
     "announce",
     "state",
     "purge",
+    "fold",
     # bookings (booking_store.py)
     "book",
     "check_in",
@@ -322,10 +323,21 @@ class Store:
         )
         if result.get("rolled"):
             await self.purge(site, now=now)
-            today = date.fromisoformat(self._today(site, now))
-            cutoff = today - timedelta(days=self.rollups.retention_days)
-            await self.rollups.forget_days_before(site.id, cutoff, lookback_days=7)
+            await self.keep_figures(site, now=now)
         return bool(result.get("rolled"))
+
+    async def keep_figures(self, site: Site, *, now: datetime | None = None) -> int:
+        """After a day ends: fold the finished days into their months, compress old day
+        figures and drop those past the retention (rollups.py)."""
+        now = now or self.clock()
+        today = date.fromisoformat(self._today(site, now))
+
+        def fold(extra_keys: list[str], extra_args: list[str]) -> Awaitable[Any]:
+            return self._run("fold", site, None, (extra_keys, extra_args), now=now)
+
+        folded = await self.rollups.fold_days(site.id, today, fold)
+        await self.rollups.compress_old_days(site.id, today)
+        return folded
 
     async def purge(self, site: Site, *, now: datetime | None = None) -> int:
         """Forget tickets of service days older than the retention period."""
@@ -639,11 +651,11 @@ class Store:
         """The counter's figures of today so far (the officer console shows them)."""
         counter = _counter(site, counter_id)
         day = self._today(site, self.clock())
-        served, no_show, svc_n, svc_ms = await self.redis.hmget(
+        served, no_show, moved, svc_ms = await self.redis.hmget(
             keys.rollup(site.id, day, "c"),
-            [f"{counter.id}|{m}" for m in ("served", "no_show", "svc_n", "svc_ms")],
+            [f"{counter.id}|{m}" for m in ("served", "no_show", "transferred_out", "svc_ms")],
         )
-        n = int(svc_n or 0)
+        n = int(served or 0) + int(moved or 0)  # segments with a service time
         return {
             "day": day,
             "served": int(served or 0),

@@ -128,10 +128,10 @@ def test_percentile_within_one_bucket_of_exact_random() -> None:
 
 
 def test_duration_mean_exact_half_up() -> None:
-    tally = {"wait_n": 2, "wait_ms": 2100, "wh|1": 2}  # mean 1.05 s
+    tally = {"called": 2, "wait_ms": 2100, "wh|1": 2}  # mean 1.05 s
     assert measure.duration(tally, "wait_s") == {"mean": 1.1, "p50": 5.0, "p90": 5.0}
     assert measure.duration({}, "walk_s") == {"mean": None, "p50": None, "p90": None}
-    tally = {"svc_n": 3, "svc_ms": 1000, "sh|1": 3}  # 0.3333 -> 0.3
+    tally = {"served": 2, "transferred_out": 1, "svc_ms": 1000, "sh|1": 3}  # 0.3333 -> 0.3
     assert measure.duration(tally, "service_s")["mean"] == 0.3
 
 

@@ -115,21 +115,38 @@ local function bucket(ms)
   return 60 + math.ceil((ms - 600000) / 60000)
 end
 
--- Add `fields` (metric -> n) to every unit of `units` (dim -> id) for a service day.
+-- Whether a service day was already folded into its month's hashes (fold.lua, run
+-- after the day ends); asked once per day per script.
+local folded = {}
+local function is_folded(day)
+  local yes = folded[day]
+  if yes == nil then
+    yes = redis.call('SISMEMBER', K_ROLL .. 'folded', day) == 1
+    folded[day] = yes
+  end
+  return yes
+end
+
+-- Add `fields` (metric -> n) to every unit of `units` (dim -> id) for a service day: to
+-- the day's hashes, and to its month's too once the day has been folded into them (a
+-- ticket held past midnight, a late rating), so a month always equals its days.
 local function roll(day, units, fields)
-  local month = string.sub(day, 1, 7)
+  local month = is_folded(day) and string.sub(day, 1, 7)
   for dim, id in pairs(units) do
-    local kd, km = K_ROLL .. day .. ':' .. dim, K_ROLL .. month .. ':' .. dim
+    local kd = K_ROLL .. day .. ':' .. dim
+    local km = month and (K_ROLL .. month .. ':' .. dim)
     for metric, n in pairs(fields) do
       local f = id .. '|' .. metric
       redis.call('HINCRBY', kd, f, n)
-      redis.call('HINCRBY', km, f, n)
+      if km then redis.call('HINCRBY', km, f, n) end
     end
   end
 end
 
+-- A duration's sum and histogram bucket; its count is implied (`called` for waits,
+-- `served` + `transferred_out` for service times) except for walks, counted as `walk_n`.
 local function duration(fields, name, hist, ms)
-  fields[name .. '_n'] = 1
+  if name == 'walk' then fields.walk_n = 1 end
   fields[name .. '_ms'] = ms
   fields[hist .. '|' .. bucket(ms)] = 1
 end
