@@ -415,6 +415,12 @@ async def _transfer(request: Request, site: Site, counter: str, p: Principal) ->
     return Json({"ticket": view(ticket, True)})
 
 
+async def _undo(request: Request, site: Site, counter: str, p: Principal) -> Response:
+    await body_of(request, {})
+    done = await _store(request).undo(site, counter, idem=idem_of(request, p))
+    return Json({"ticket": view(done["ticket"], True), "undone": done["undone"]})
+
+
 async def _call(request: Request, site: Site, counter: str, p: Principal) -> Response:
     body = await body_of(request, {"ticket": str}, ("ticket",))
     ticket = await _store(request).call(
@@ -431,6 +437,7 @@ COUNTER_ACTIONS: dict[str, ActionHandler] = {
     "no-show": _ticket_action("no_show"),
     "transfer": _transfer,
     "call": _call,
+    "undo": _undo,
     **{name: _status_action(name) for name in domain.COUNTER_ACTIONS},
 }
 

@@ -60,6 +60,7 @@ EVENT_TYPES: Final = (
     "ticket.transferred",
     "ticket.cancelled",
     "ticket.rated",
+    "ticket.reverted",
     "counter.opened",
     "counter.paused",
     "counter.resumed",
@@ -68,6 +69,10 @@ EVENT_TYPES: Final = (
     "site.config_changed",
     "site.announcement",
 )
+
+# How long after a next, no-show or transfer the counter may undo it (lua/undo.lua): a
+# mis-click is noticed at once; later, what happened stands.
+UNDO_WINDOW_S: Final = 10
 
 # Priority tickets sort before all others; then the oldest. "Oldest" is the issue order
 # at the store (the seq of the ticket.issued event), which is issued_at order without

@@ -585,6 +585,22 @@ def document() -> dict[str, Any]:
             body=_obj({"service": {"type": "string"}}, ("service",)),
         )
     }
+    paths[f"{counter}/undo"] = {
+        "post": _op(
+            "Undo the counter's last next, no-show or transfer (within 10 s; 409 undo_expired)",
+            _obj(
+                {
+                    "ticket": {"oneOf": [TICKET, {"type": "null"}]},
+                    "undone": {"enum": ["next", "no_show", "transfer"]},
+                },
+                ("ticket", "undone"),
+            ),
+            401,
+            403,
+            404,
+            409,
+        )
+    }
     paths[f"{counter}/call"] = {
         "post": _op(
             "Call a ticket out of turn",

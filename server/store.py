@@ -50,6 +50,7 @@ SCRIPTS = (
     "finish",
     "no_show",
     "transfer",
+    "undo",
     "cancel",
     "counter_status",
     "rate",
@@ -81,6 +82,7 @@ ERRORS: dict[str, type[LoketError]] = {
     "idempotency_key_reused": Unprocessable,
     "stale_version": PreconditionFailed,
     "site_exists": Conflict,
+    "undo_expired": Conflict,
 }
 
 Clock = Callable[[], datetime]
@@ -616,6 +618,45 @@ class Store:
             ),
         )
         return dict(result["ticket"])
+
+    async def undo(self, site: Site, counter_id: str, *, idem: Idem | None) -> dict[str, Any]:
+        """Revert the counter's last next, no-show or transfer (lua/undo.lua) within
+        domain.UNDO_WINDOW_S: {"ticket": what the counter holds after it, or None,
+        "undone": the action}; 409 `undo_expired` when too late or anything changed."""
+        counter = _counter(site, counter_id)
+        for _ in range(3):
+            # The services whose queues the action changed are in the counter's record;
+            # the script checks them against the keys given ("moved": read again).
+            raw = await self.redis.hget(keys.counters(site.id), counter.id)
+            record = json.loads(raw) if raw else {}
+            undo = record.get("undo")
+            queues = undo.get("queues") if isinstance(undo, dict) else None
+            services = [s for s in queues or [] if isinstance(s, str)]
+            try:
+                result = await self._run(
+                    "undo",
+                    site,
+                    idem,
+                    (
+                        [
+                            keys.recent(site.id),
+                            keys.service_times(site.id),
+                            *(keys.queue(site.id, s) for s in services),
+                        ],
+                        [
+                            counter.id,
+                            counter.name,
+                            str(domain.UNDO_WINDOW_S * 1000),
+                            *services,
+                        ],
+                    ),
+                )
+            except Conflict as exc:
+                if exc.code == "moved":
+                    continue
+                raise
+            return {"ticket": result["ticket"], "undone": result["undone"]}
+        raise Conflict("The counter is changing; try again.", code="busy")
 
     async def counter_action(
         self, site: Site, counter_id: str, action: str, *, idem: Idem | None

@@ -88,7 +88,14 @@ local function get_counter(id)
   return cjson.decode(raw)
 end
 
+-- What next, no_show and transfer did, for undo.lua (see "Undo" at the end): nil in
+-- other scripts. UNDO is the record this script leaves on its counter; any other change
+-- of the counter record drops the previous one, so only a counter's last action can be
+-- undone.
+local DID, UNDO = nil, nil
+
 local function put_counter(id, c)
+  c.undo = UNDO
   redis.call('HSET', K_COUNTERS, id, cjson.encode(c))
 end
 
@@ -131,6 +138,12 @@ end
 -- the day's hashes, and to its month's too once the day has been folded into them (a
 -- ticket held past midnight, a late rating), so a month always equals its days.
 local function roll(day, units, fields)
+  if DID then -- what the action added, for undo.lua to add the negatives
+    local u, f = {}, {}
+    for k, v in pairs(units) do u[k] = v end
+    for k, v in pairs(fields) do f[k] = v end
+    DID.rolled[#DID.rolled + 1] = {day = day, units = u, fields = f}
+  end
   local month = is_folded(day) and string.sub(day, 1, 7)
   for dim, id in pairs(units) do
     local kd = K_ROLL .. day .. ':' .. dim
@@ -249,6 +262,7 @@ local function finish_held(c, counter, k_times)
     list[#list + 1] = v
   end
   redis.call('HSET', k_times, t.service, table.concat(list, ','))
+  if DID then DID.times = {service = t.service, before = times, after = table.concat(list, ',')} end
   emit('ticket.finished', t, counter, {})
   return t
 end
@@ -327,3 +341,33 @@ end
 
 -- The units a booking's figures go to (site, agency, service), on its date.
 local function booking_units(b) return {s = '-', a = b.agency, v = b.service} end
+
+-- == Undo (undo.lua) ==============================================================
+-- next, no_show and transfer keep on the counter record what they did, as `c.undo` =
+-- {action, at_ms, day, counter (its record before), tickets = {{id, before (the exact
+-- stored JSON), after (sha1 of the JSON the action left)}}, queues (services whose
+-- queue the action took from or added to), rolled = {{day, units, fields}} (every
+-- rollup increment, through roll), times (the service-times entry before and after)}.
+
+-- Start recording, before the action changes anything.
+local function undo_begin(c)
+  c.undo = nil
+  DID = {rolled = {}, tickets = {}, counter = cjson.decode(cjson.encode(c))}
+end
+
+-- A ticket the action is about to change, as stored before.
+local function undo_note(id)
+  local raw = redis.call('HGET', K_TICKETS, id)
+  if raw then DID.tickets[#DID.tickets + 1] = {id = id, before = raw} end
+end
+
+-- The action is done (its tickets written): the record put_counter keeps on the counter.
+local function undo_keep(action, queues)
+  if #DID.tickets == 0 then return end -- nothing changed that could be undone
+  for _, n in ipairs(DID.tickets) do
+    n.after = redis.sha1hex(redis.call('HGET', K_TICKETS, n.id) or '')
+  end
+  UNDO = {action = action, at_ms = NOW_MS, day = TODAY, counter = DID.counter,
+          tickets = DID.tickets, queues = queues, rolled = DID.rolled, times = DID.times or NULL}
+end
+
