@@ -26,6 +26,7 @@ from starlette.routing import BaseRoute, Route
 from display.kiosk import device_page
 from display.templating import not_found, render
 
+DEFAULT_NEAR = 3  # without the site's `notify_when_position`
 PRIVATE_HEADERS = {"Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex, nofollow"}
 
 
@@ -78,6 +79,8 @@ async def status_page(request: Request) -> Response:
             "agency_name": agencies.get(ticket.get("agency", ""), ""),
             "services_json": json.dumps(services, ensure_ascii=False),
             "agencies_json": json.dumps(agencies, ensure_ascii=False),
+            # the phone alert's "near": the position the site's ticket.near webhook uses
+            "near": site.get("notify_when_position") or DEFAULT_NEAR,
         },
     )
     response.headers.update(PRIVATE_HEADERS)

@@ -149,3 +149,135 @@ async def test_rating_tablet_offers_the_survey_after_each_finish(server: Any, pa
         await expect(page.locator("#rate-survey")).to_contain_text("Terima kasih")
         rated = (await http.get(f"/api/v1/sites/{site}/tickets/{ticket['id']}")).json()
         assert rated["ticket"]["rated"] is True
+
+
+# Stub of the alert's sound: headless Chromium has no speakers, and the test counts the
+# tries (the page's own count is window.loket.alerts).
+SOUND_STUB = """
+window.__played = 0;
+HTMLMediaElement.prototype.play = function () {
+  if (!this.muted) window.__played += 1;
+  return Promise.resolve();
+};
+window.__vibrations = [];
+navigator.vibrate = (pattern) => { window.__vibrations.push(pattern); return true; };
+"""
+
+
+async def test_phone_alert_sounds_when_near_and_when_called(server: Any, page: Page) -> None:
+    site = server.new_site()  # the demo: notify_when_position = 3
+    admin = {"Authorization": f"Bearer {server.admin_token}"}
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await page.add_init_script(SOUND_STUB)
+    async with httpx.AsyncClient(base_url=server.url, headers=admin) as http:
+        for _ in range(4):
+            await issue(http, site, "ktp-el")
+        mine = await issue(http, site, "ktp-el")  # 5th in line
+        await page.goto(f"{server.url}/t/{site}/{mine['id']}")
+        await expect(page.locator("#ahead")).to_have_text("4")
+        toggle = page.get_by_role("switch", name="Bunyikan & getarkan saat hampir tiba / dipanggil")
+        await expect(toggle).to_have_attribute("aria-checked", "false")
+        await expect(page.locator("#alert-help")).to_contain_text("urutan ke-3")
+
+        # The tap switches it on and plays a sample (the tap unlocks sound).
+        await toggle.click()
+        await expect(toggle).to_have_attribute("aria-checked", "true")
+        await page.wait_for_function("() => window.__played === 1")
+        assert await page.evaluate("() => window.loket.alerts.near") == 0
+
+        # 4th: nothing yet; 3rd: the "near" alert, once.
+        assert (await http.post(f"/api/v1/sites/{site}/counters/loket-1/next")).status_code == 200
+        await expect(page.locator("#ahead")).to_have_text("3")
+        assert await page.evaluate("() => window.loket.alerts.near") == 0
+        assert (await http.post(f"/api/v1/sites/{site}/counters/loket-1/next")).status_code == 200
+        await expect(page.locator("#ahead")).to_have_text("2")
+        await page.wait_for_function("() => window.loket.alerts.near === 1")
+        assert (await http.post(f"/api/v1/sites/{site}/counters/loket-1/next")).status_code == 200
+        await expect(page.locator("#ahead")).to_have_text("1")
+        assert await page.evaluate("() => window.loket.alerts.near") == 1
+
+        # Called: the "called" alert, with sound and vibration.
+        assert (await http.post(f"/api/v1/sites/{site}/counters/loket-1/next")).status_code == 200
+        assert (await http.post(f"/api/v1/sites/{site}/counters/loket-1/next")).status_code == 200
+        await expect(page.locator("#call")).to_be_visible()
+        await page.wait_for_function("() => window.loket.alerts.called === 1")
+        played = await page.evaluate("() => window.__played")
+        assert played == 3  # the sample, near, called
+        vibrations = await page.evaluate("() => window.__vibrations.length")
+        assert vibrations == 3
+
+        # Service starts: the green "go to" screen gives way to "being served at".
+        await page.get_by_role("button", name="Baik, saya menuju loket").click()
+        recalled = await http.post(f"/api/v1/sites/{site}/counters/loket-1/recall")
+        assert recalled.status_code == 200, recalled.text
+        await expect(page.locator("#call")).to_be_visible()
+        await page.wait_for_function("() => window.loket.alerts.called === 2")
+        started = await http.post(f"/api/v1/sites/{site}/counters/loket-1/start")
+        assert started.status_code == 200, started.text
+        await expect(page.locator("#call")).to_be_hidden()
+        await expect(page.locator("#status-text")).to_have_text("Sedang dilayani di Loket 1")
+        await expect(page.locator("#alert-box")).to_be_hidden()
+        finished = await http.post(f"/api/v1/sites/{site}/counters/loket-1/finish")
+        assert finished.status_code == 200, finished.text
+        await expect(page.locator("#survey")).to_be_visible()
+
+
+async def test_switched_off_alert_stays_silent(server: Any, page: Page) -> None:
+    site = server.new_site()
+    admin = {"Authorization": f"Bearer {server.admin_token}"}
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await page.add_init_script(SOUND_STUB)
+    async with httpx.AsyncClient(base_url=server.url, headers=admin) as http:
+        mine = await issue(http, site, "ktp-el")
+        await page.goto(f"{server.url}/t/{site}/{mine['id']}")
+        await expect(page.locator("#ahead")).to_have_text("Anda berikutnya")
+        assert (await http.post(f"/api/v1/sites/{site}/counters/loket-1/next")).status_code == 200
+        await expect(page.locator("#call")).to_be_visible()
+        alerts = await page.evaluate("() => window.loket.alerts")
+        assert (alerts["near"], alerts["called"]) == (0, 0)
+        assert await page.evaluate("() => window.__played + window.__vibrations.length") == 0
+
+
+async def test_survey_error_comes_into_view_and_the_form_is_short(server: Any, page: Page) -> None:
+    site = server.new_site()
+    admin = {"Authorization": f"Bearer {server.admin_token}"}
+    await page.set_viewport_size({"width": 390, "height": 844})
+    async with httpx.AsyncClient(base_url=server.url, headers=admin) as http:
+        served = await issue(http, site, "ktp-el")
+        assert (await http.post(f"/api/v1/sites/{site}/counters/loket-1/next")).status_code == 200
+        assert (await http.post(f"/api/v1/sites/{site}/counters/loket-1/finish")).status_code == 200
+        await page.goto(f"{server.url}/t/{site}/{served['id']}")
+        survey = page.locator("#survey")
+        await survey.locator("summary").click()
+        elements = survey.locator("fieldset.element")
+        await expect(elements).to_have_count(9)
+
+        # Compact: the whole open form is under 2,000 px on a phone; a row per element.
+        height = await survey.evaluate("(node) => node.getBoundingClientRect().height")
+        assert height < 2000, height
+        for index in range(9):
+            boxes = [
+                await b.bounding_box()
+                for b in await elements.nth(index).locator("button.answer").all()
+            ]
+            assert len({round(b["y"]) for b in boxes if b}) == 1  # one row
+            assert all(b and b["height"] >= 44 for b in boxes)  # touch targets
+
+        # All nine answered, no overall score, "Kirim" at the bottom: the error comes into
+        # view with the scores, and has the focus.
+        for index in range(9):
+            await elements.nth(index).locator("button.answer").nth(3 - index % 4).click()
+        await survey.get_by_role("button", name="Kirim penilaian").click()
+        error = survey.locator(".survey-error")
+        await expect(error).to_have_text("Pilih nilai keseluruhan terlebih dahulu.")
+        await expect(error).to_be_in_viewport()
+        await expect(error).to_be_focused()
+        await expect(survey.locator("button.score-4")).to_be_in_viewport()
+        # the answers survive the error; picking the score and sending works
+        await expect(survey.locator("button.answer[aria-pressed=true]")).to_have_count(9)
+        await survey.locator("button.score-4").click()
+        await expect(error).to_be_hidden()
+        await survey.get_by_role("button", name="Kirim penilaian").click()
+        await expect(survey).to_contain_text("Terima kasih atas penilaian Anda!")
+        rated = (await http.get(f"/api/v1/sites/{site}/tickets/{served['id']}")).json()
+        assert rated["ticket"]["rated"] is True

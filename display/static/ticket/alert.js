@@ -1,53 +1,108 @@
-// Getting a visitor's attention when the number is called: vibration and a short
-// two-tone chime (Web Audio, no file). Browsers allow sound only after the visitor has
-// touched the page once, so `arm()` unlocks audio on the first touch; before that the
-// chime is silently skipped and the vibration and the full-screen view remain.
+// The phone alert of the status page: a short sound (the TV's chime, voice/chime.ogg)
+// and vibration when the visitor's turn is near (the site's `notify_when_position`) and
+// when the number is called (again on a recall).
+//
+// Browsers play sound and allow vibration only after the visitor has touched the page,
+// so the alert is switched on by a tap on its toggle: that tap plays the chime once (the
+// visitor hears that it works, and the browser unlocks the audio element). The choice is
+// remembered per ticket; after a reload the audio is unlocked again by the first touch.
+//
+// `window.loket.alerts` counts the alerts given ({near, called}) and keeps the last
+// ones in `log`: what the browser tests watch (they stub the sound).
 
-let context = null;
+const VIBRATE = {
+  near: [300, 150, 300],
+  called: [400, 150, 400, 150, 700],
+};
 
-function audio() {
-  if (context) return context;
-  const Ctor = window.AudioContext || window.webkitAudioContext;
-  if (!Ctor) return null;
-  try {
-    context = new Ctor();
-  } catch {
-    context = null;
+export class PhoneAlert {
+  // sound: URL of the chime; key: where the choice is remembered (localStorage)
+  constructor({ sound, key }) {
+    this.key = key;
+    this.audio = new Audio(sound);
+    this.audio.preload = "auto";
+    this.unlocked = false;
+    this.enabled = this.remembered();
+    window.loket ??= {};
+    window.loket.alerts = { near: 0, called: 0, log: [] };
+    const unlock = () => this.unlock();
+    window.addEventListener("pointerdown", unlock, { once: true, capture: true });
+    window.addEventListener("keydown", unlock, { once: true, capture: true });
   }
-  return context;
-}
 
-export function arm() {
-  const unlock = () => {
-    const ctx = audio();
-    if (ctx && ctx.state === "suspended") ctx.resume().catch(() => {});
-  };
-  window.addEventListener("pointerdown", unlock, { once: true, capture: true });
-  window.addEventListener("keydown", unlock, { once: true, capture: true });
-}
-
-function tone(ctx, frequency, start, duration) {
-  const oscillator = ctx.createOscillator();
-  const gain = ctx.createGain();
-  oscillator.type = "sine";
-  oscillator.frequency.value = frequency;
-  gain.gain.setValueAtTime(0.0001, start);
-  gain.gain.exponentialRampToValueAtTime(0.4, start + 0.02);
-  gain.gain.exponentialRampToValueAtTime(0.0001, start + duration);
-  oscillator.connect(gain).connect(ctx.destination);
-  oscillator.start(start);
-  oscillator.stop(start + duration + 0.05);
-}
-
-export function chime() {
-  try {
-    if (navigator.vibrate) navigator.vibrate([400, 150, 400, 150, 700]);
-  } catch {
-    // vibration not allowed: fine
+  remembered() {
+    try {
+      return localStorage.getItem(this.key) === "on";
+    } catch {
+      return false;
+    }
   }
-  const ctx = context; // created on the first touch only, never here
-  if (!ctx || ctx.state !== "running") return;
-  const now = ctx.currentTime;
-  tone(ctx, 880, now, 0.35);
-  tone(ctx, 660, now + 0.4, 0.5);
+
+  remember() {
+    try {
+      if (this.enabled) localStorage.setItem(this.key, "on");
+      else localStorage.removeItem(this.key);
+    } catch {
+      // not remembered: still on for this page
+    }
+  }
+
+  // Within a user gesture: let the browser allow this audio element from now on.
+  unlock() {
+    if (this.unlocked) return;
+    this.unlocked = true;
+    const audio = this.audio;
+    audio.muted = true;
+    const played = audio.play();
+    const reset = () => {
+      audio.pause();
+      audio.currentTime = 0;
+      audio.muted = false;
+    };
+    if (played && played.then) played.then(reset, () => { audio.muted = false; });
+    else reset();
+  }
+
+  // The toggle's tap: on → a sample of the alert at once (sound and a short buzz).
+  set(on) {
+    this.enabled = Boolean(on);
+    this.remember();
+    if (this.enabled) {
+      this.unlocked = true;
+      this.sound();
+      this.vibrate([200]);
+    }
+    return this.enabled;
+  }
+
+  sound() {
+    try {
+      this.audio.muted = false;
+      this.audio.currentTime = 0;
+      const played = this.audio.play();
+      if (played && played.catch) played.catch(() => {});
+    } catch {
+      // no audio on this device: vibration and the screen remain
+    }
+  }
+
+  vibrate(pattern) {
+    try {
+      if (navigator.vibrate) navigator.vibrate(pattern);
+    } catch {
+      // vibration not allowed: fine
+    }
+  }
+
+  // kind: "near" | "called". Nothing when switched off (the screen still changes).
+  fire(kind, detail = {}) {
+    if (!this.enabled) return false;
+    const alerts = window.loket.alerts;
+    alerts[kind] = (alerts[kind] || 0) + 1;
+    alerts.log.push({ kind, at: Date.now(), ...detail });
+    if (alerts.log.length > 20) alerts.log.shift();
+    this.sound();
+    this.vibrate(VIBRATE[kind] || VIBRATE.called);
+    return true;
+  }
 }

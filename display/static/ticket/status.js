@@ -1,11 +1,13 @@
 // The visitor's status page, /t/{site}/{ticket_id}: the ticket's number, position and
 // estimated wait, live over the event stream (`ticket=ID` adds `ticket.position`
-// messages); a full-screen "go to counter" view with vibration and a chime when called
-// (again on a recall); cancel while waiting; the satisfaction survey once done.
+// messages); a full-screen "go to counter" view when called (again on a recall), gone
+// once service starts ("Sedang dilayani di Loket 5"); the phone alert (sound and
+// vibration when near and when called, switched on by the visitor: alert.js); cancel
+// while waiting; the satisfaction survey once done.
 
 import { ApiError, api, retrying } from "../common/api.js";
 import { EventStream } from "../common/connection.js";
-import { arm, chime } from "./alert.js";
+import { PhoneAlert } from "./alert.js";
 import { show } from "./dom.js";
 import { formatDate, formatTime } from "./format.js";
 import { applyStatic, bindSwitch, getLang, translator } from "./i18n.js";
@@ -20,6 +22,7 @@ const config = {
   timezone: root.dataset.timezone || undefined,
   services: JSON.parse(root.dataset.services || "{}"),
   agencies: JSON.parse(root.dataset.agencies || "{}"),
+  near: Number(root.dataset.near) || 3,
 };
 const path = `/api/v1/sites/${encodeURIComponent(config.site)}/tickets/${encodeURIComponent(config.ticketId)}`;
 const $ = (id) => document.getElementById(id);
@@ -32,6 +35,11 @@ let apiEstimate = null;
 let alerted = null; // the call last shown full-screen: counter, recalls, called_at
 let survey = null;
 let online = true;
+let nearAlerted = false; // the "near" alert is given once per ticket
+const phone = new PhoneAlert({
+  sound: root.dataset.chime,
+  key: `loket.alert.${config.ticketId}`,
+});
 
 function counterName() {
   return ticket && ticket.counter ? ticket.counter.name : "";
@@ -58,7 +66,7 @@ function statusLine() {
 function helpLine() {
   switch (ticket.status) {
     case "waiting":
-      return t("keep_open");
+      return phone.enabled ? t("keep_open_alert") : t("keep_open");
     case "no_show":
       return t("no_show_help");
     case "cancelled":
@@ -112,12 +120,39 @@ function render() {
     $("wait").textContent = waitRange(lang) || t("estimate_unknown");
   }
   $("help").textContent = helpLine();
+  renderAlert();
   show($("cancel"), waiting);
   $("conn").textContent = online ? t("live") : t("offline");
   $("conn").dataset.online = String(online);
   $("call-number").textContent = ticket.number;
   $("call-title").textContent = t("go_to", { counter: counterName() });
   renderSurvey();
+}
+
+function renderAlert() {
+  const live = ticket.status === "waiting" || ticket.status === "called";
+  show($("alert-box"), live);
+  const toggle = $("alert-toggle");
+  toggle.setAttribute("aria-checked", String(phone.enabled));
+  $("alert-help").textContent = phone.enabled
+    ? t("alert_on", { n: config.near })
+    : t("alert_off", { n: config.near });
+}
+
+function toggleAlert() {
+  phone.set(!phone.enabled);
+  if (phone.enabled && isNear()) nearAlerted = true; // already there: no second buzz
+  render();
+}
+
+function isNear() {
+  return ticket && ticket.status === "waiting" && position !== null && position <= config.near;
+}
+
+function alertIfNear() {
+  if (nearAlerted || !isNear()) return;
+  nearAlerted = true;
+  phone.fire("near", { position });
 }
 
 function callView(visible) {
@@ -128,14 +163,15 @@ function callView(visible) {
 
 function alertIfCalled() {
   if (ticket.status !== "called") {
-    if (ticket.status !== "serving") callView(false);
+    callView(false); // serving: "Sedang dilayani di Loket 5" on the card, not "go to"
     return;
   }
+  nearAlerted = true; // past "near": a transfer back to waiting warns only when called
   const key = `${ticket.counter ? ticket.counter.id : ""}|${ticket.recalls}|${ticket.called_at}`;
   if (key === alerted) return;
   alerted = key;
   callView(true);
-  chime();
+  phone.fire("called", { counter: counterName() });
 }
 
 // A range rounded for people: 5-minute steps under an hour, 15-minute ones beyond,
@@ -173,6 +209,7 @@ function apply(next, nextPosition, nextEstimate, nextSpan) {
   }
   render();
   alertIfCalled();
+  alertIfNear();
 }
 
 async function refresh() {
@@ -209,6 +246,7 @@ function onMessage(message) {
   position = message.position ?? null;
   estimate = message.estimated_wait_s ?? null;
   render();
+  alertIfNear();
 }
 
 async function cancel() {
@@ -231,8 +269,8 @@ async function cancel() {
 }
 
 function start() {
-  arm();
   bindSwitch($("lang"), render);
+  $("alert-toggle").addEventListener("click", toggleAlert);
   $("cancel").addEventListener("click", cancel);
   $("call-ok").addEventListener("click", () => callView(false));
   render();

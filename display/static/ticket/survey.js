@@ -4,6 +4,9 @@
 //
 // One tap on a score sends it at once. When the visitor opens the full questionnaire,
 // a tap only selects the score and the "send" button sends everything together.
+// The questionnaire is compact (each element's four answers in one row) and an error
+// (no overall score, a refusal) is scrolled into view and focused: the send button sits
+// at the bottom of the form, far from the scores.
 
 import { ApiError, api, retrying } from "../common/api.js";
 import { clear, el } from "./dom.js";
@@ -50,6 +53,13 @@ export class Survey {
     this.comment = "";
     this.expanded = false;
     this.error = "";
+    this.revealError = false; // scroll the error into view after the next render
+  }
+
+  fail(message) {
+    this.error = message;
+    this.revealError = true;
+    this.render();
   }
 
   done(outcome) {
@@ -61,8 +71,7 @@ export class Survey {
   async send() {
     if (this.phase === "sending") return;
     if (this.score === null) {
-      this.error = this.t("pick_score");
-      this.render();
+      this.fail(this.t("pick_score"));
       return;
     }
     const body = { ...this.extra, score: this.score };
@@ -84,14 +93,19 @@ export class Survey {
       }
       this.phase = "form";
       const message = err instanceof ApiError && err.status === 0 ? this.t("network") : err.message;
-      this.error = this.t("rating_failed", { message });
-      this.render();
+      this.fail(this.t("rating_failed", { message }));
     }
   }
 
   tapScore(score) {
     this.score = score;
-    this.error = "";
+    if (this.error) {
+      this.error = "";
+      const shown = this.container.querySelector(".survey-error");
+      if (shown) shown.remove();
+      const group = this.container.querySelector(".scores");
+      if (group) group.classList.remove("missing");
+    }
     if (!this.expanded) {
       this.send();
       return;
@@ -109,6 +123,7 @@ export class Survey {
         {
           type: "button",
           class: `answer answer-${index + 1}`,
+          dataset: { value: String(index + 1) },
           "aria-pressed": String(this.answers[element.slug] === index + 1),
           onclick: (event) => {
             const value = index + 1;
@@ -137,10 +152,14 @@ export class Survey {
       details.append(
         el(
           "fieldset",
-          { class: "element" },
+          { class: "element", "aria-describedby": `q-${this.ticketId}-${index}` },
           el("legend", {}, `${index + 1}. ${lang === "en" ? element.label_en : element.label}`),
-          el("p", { class: "question" }, lang === "en" ? element.question_en : element.question),
-          el("div", { class: "answers", role: "group" }, this.answerButtons(element, lang)),
+          el(
+            "p",
+            { class: "question", id: `q-${this.ticketId}-${index}` },
+            lang === "en" ? element.question_en : element.question,
+          ),
+          el("div", { class: "answers" }, this.answerButtons(element, lang)),
         ),
       );
     });
@@ -188,11 +207,28 @@ export class Survey {
         { class: "survey", "aria-busy": String(sending) },
         el("h2", {}, this.t("survey_title")),
         el("p", { class: "survey-hint" }, this.t(this.expanded ? "survey_more_help" : "survey_tap")),
-        el("div", { class: "scores", role: "group", "aria-label": this.t("survey_title") }, scores),
+        el(
+          "div",
+          {
+            class: this.error && this.score === null ? "scores missing" : "scores",
+            role: "group",
+            "aria-label": this.t("survey_title"),
+          },
+          scores,
+        ),
         sending ? el("p", { class: "survey-sending", role: "status" }, this.t("sending")) : null,
-        this.error ? el("p", { class: "survey-error", role: "alert" }, this.error) : null,
+        this.error ? el("p", { class: "survey-error", role: "alert", tabindex: "-1" }, this.error) : null,
         this.questionnaire(lang),
       ),
     );
+    if (this.revealError) {
+      this.revealError = false;
+      const error = this.container.querySelector(".survey-error");
+      if (error) {
+        // the scores sit just above the error: both in view, the error read out
+        error.scrollIntoView({ block: "center", behavior: "auto" });
+        error.focus({ preventScroll: true });
+      }
+    }
   }
 }
