@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from . import auth, config, domain
-from .api import Json, _auth, _json_object, audited, body_of, principal_of
+from . import auth, config, domain, schemas
+from .api import Json, _auth, _json_object, audited, body_of, by_method, list_sites, principal_of
 from .audit import MAX_LIMIT
 from .auth import Principal, TokenInfo, UserInfo, require
 from .errors import (
@@ -152,7 +152,7 @@ async def patch_service(request: Request) -> Response:
     p = await principal_of(request)
     site_id, service_id = request.path_params["site"], request.path_params["service"]
     who = require(p, ("supervisor",), site_id)
-    body = await body_of(request, {"open": bool}, ("open",))
+    body = await body_of(request, schemas.ServiceOpen)
     store = _store(request)
     for _ in range(RETRIES):
         site, version = await store.stored_config(site_id)
@@ -246,11 +246,7 @@ async def list_users(request: Request) -> Response:
 
 async def create_user(request: Request) -> Response:
     who = _principal(await principal_of(request))
-    body = await body_of(
-        request,
-        {"name": str, "password": str, "role": str, "site": (str, type(None)), "counters": list},
-        ("name", "password", "role"),
-    )
+    body = await body_of(request, schemas.NewUser)
     name, role, site_id = body["name"], body["role"], body.get("site")
     counters = _counters(body) or []
     _may_manage(who, role, site_id)
@@ -271,7 +267,7 @@ async def change_user(request: Request) -> Response:
     """Role, site or counters of an account (its sessions end)."""
     who = _principal(await principal_of(request))
     name = request.path_params["name"]
-    body = await body_of(request, {"role": str, "site": (str, type(None)), "counters": list})
+    body = await body_of(request, schemas.UserChange)
     store = _store(request)
     old = await _account(store, name)
     _may_manage(who, old.role, old.site)
@@ -300,7 +296,7 @@ async def change_user(request: Request) -> Response:
 async def reset_password(request: Request) -> Response:
     who = _principal(await principal_of(request))
     name = request.path_params["name"]
-    body = await body_of(request, {"password": str}, ("password",))
+    body = await body_of(request, schemas.Password)
     store = _store(request)
     user = await _account(store, name)
     _may_manage(who, user.role, user.site)
@@ -356,11 +352,7 @@ async def list_tokens(request: Request) -> Response:
 
 async def create_token(request: Request) -> Response:
     who = _admin(await principal_of(request))
-    body = await body_of(
-        request,
-        {"role": str, "site": (str, type(None)), "name": str, "counters": list},
-        ("role", "name"),
-    )
+    body = await body_of(request, schemas.NewToken)
     name = body["name"].strip()
     if not 1 <= len(name) <= 60:
         raise InvalidField("name", "must be 1-60 characters")
@@ -421,17 +413,13 @@ async def get_audit(request: Request) -> Response:
 def routes() -> list[BaseRoute]:
     site = "/api/v1/sites/{site}"
     return [
-        Route("/api/v1/sites", create_site, methods=["POST"]),
-        Route(f"{site}/config", get_config, methods=["GET"]),
-        Route(f"{site}/config", put_config, methods=["PUT"]),
+        by_method("/api/v1/sites", get=list_sites, post=create_site),
+        by_method(f"{site}/config", get=get_config, put=put_config),
         Route(f"{site}/services/{{service}}", patch_service, methods=["PATCH"]),
-        Route("/api/v1/users", list_users, methods=["GET"]),
-        Route("/api/v1/users", create_user, methods=["POST"]),
-        Route("/api/v1/users/{name}", change_user, methods=["PATCH"]),
-        Route("/api/v1/users/{name}", remove_user, methods=["DELETE"]),
+        by_method("/api/v1/users", get=list_users, post=create_user),
+        by_method("/api/v1/users/{name}", patch=change_user, delete=remove_user),
         Route("/api/v1/users/{name}/password", reset_password, methods=["POST"]),
-        Route("/api/v1/tokens", list_tokens, methods=["GET"]),
-        Route("/api/v1/tokens", create_token, methods=["POST"]),
+        by_method("/api/v1/tokens", get=list_tokens, post=create_token),
         Route("/api/v1/tokens/{id}", revoke_token, methods=["DELETE"]),
         Route("/api/v1/audit", get_audit, methods=["GET"]),
     ]

@@ -15,11 +15,12 @@ from dataclasses import asdict
 from datetime import UTC
 from typing import Any
 
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from . import domain, ikm
+from . import domain, ikm, schemas
 from .audit import Entry
 from .auth import (
     ANONYMOUS,
@@ -73,12 +74,10 @@ async def principal_of(request: Request) -> Principal | None:
     )
 
 
-async def body_of(
-    request: Request, allowed: dict[str, type | tuple[type, ...]], required: tuple[str, ...] = ()
-) -> dict[str, Any]:
-    """The JSON object body, with only `allowed` fields of the given types. Its digest is
-    kept on the request for the Idempotency-Key check (`idem_of`)."""
-    limit: int = request.app.state.settings.max_body_bytes
+async def raw_body(request: Request, limit: int | None = None) -> bytes:
+    """The request body, at most `limit` bytes (413 beyond; the settings' limit by
+    default). Its digest is kept on the request for the Idempotency-Key check."""
+    limit = limit or request.app.state.settings.max_body_bytes
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"The body is larger than {limit // 1024} KiB.")
@@ -91,20 +90,12 @@ async def body_of(
             if len(raw) > limit:
                 raise PayloadTooLarge(f"The body is larger than {limit // 1024} KiB.")
     request.state.body_digest = hashlib.sha256(raw).hexdigest()[:32] if raw.strip() else ""
-    data = _json_object(raw)
-    for name, value in data.items():
-        if name not in allowed:
-            raise InvalidField(name, "unknown field")
-        kind = allowed[name]
-        kinds: tuple[type, ...] = kind if isinstance(kind, tuple) else (kind,)
-        if isinstance(value, bool) and bool not in kinds:
-            raise InvalidField(name, "has the wrong type")
-        if not isinstance(value, kinds):
-            raise InvalidField(name, "has the wrong type")
-    for name in required:
-        if name not in data:
-            raise InvalidField(name, "is required")
-    return data
+    return raw
+
+
+async def body_of(request: Request, model: type[schemas.Body]) -> dict[str, Any]:
+    """The JSON body validated as `model` (schemas.py), as a dict of the fields sent."""
+    return schemas.as_dict(schemas.decode(await raw_body(request), model))
 
 
 def _json_object(raw: bytes) -> dict[str, Any]:
@@ -234,7 +225,7 @@ async def announce(request: Request) -> Response:
     principal = await principal_of(request)
     site = await site_of(request)
     require(principal, ("supervisor",), site.id)
-    body = await body_of(request, {"text": str}, ("text",))
+    body = await body_of(request, schemas.Announcement)
     text = body["text"].strip()
     if not text or len(text) > 500:
         raise InvalidField("text", "must be 1-500 characters")
@@ -250,7 +241,7 @@ async def issue_ticket(request: Request) -> Response:
     principal = await principal_of(request)
     site = await site_of(request)
     p = require(principal, ISSUERS, site.id)
-    body = await body_of(request, {"service": str, "priority": bool}, ("service",))
+    body = await body_of(request, schemas.IssueTicket)
     priority = bool(body.get("priority", False))
     store = _store(request)
     idem = idem_of(request, p)
@@ -313,7 +304,7 @@ async def cancel_ticket(request: Request) -> Response:
     # Knowing the id is the visitor's right to cancel; staff may cancel too.
     principal = await principal_of(request)
     site = await site_of(request)
-    await body_of(request, {})
+    await body_of(request, schemas.NoBody)
     ticket = await _store(request).cancel(
         site, request.path_params["ticket"], idem=idem_of(request, principal)
     )
@@ -323,7 +314,7 @@ async def cancel_ticket(request: Request) -> Response:
 async def rate_ticket(request: Request) -> Response:
     principal = await principal_of(request)
     site = await site_of(request)
-    raw = await body_of(request, {"score": int, "answers": dict, "comment": str}, ("score",))
+    raw = await body_of(request, schemas.Rating)
     rating = ikm.parse_rating(raw)
     ticket = await _store(request).rate(
         site, request.path_params["ticket"], asdict(rating), idem=idem_of(request, principal)
@@ -343,11 +334,7 @@ async def rate_at_counter(request: Request) -> Response:
         require_counter(principal, site.id, counter_id)
     else:
         require(principal, ("kiosk",), site.id)
-    raw = await body_of(
-        request,
-        {"score": int, "answers": dict, "comment": str, "number": str},
-        ("score", "number"),
-    )
+    raw = await body_of(request, schemas.CounterRating)
     number = raw.pop("number")
     rating = ikm.parse_rating(raw)
     ticket = await _store(request).rate_last(
@@ -385,7 +372,7 @@ ActionHandler = Callable[[Request, Site, str, Principal], Awaitable[Response]]
 
 def _ticket_action(name: str) -> ActionHandler:
     async def run(request: Request, site: Site, counter: str, p: Principal) -> Response:
-        await body_of(request, {})
+        await body_of(request, schemas.NoBody)
         store, idem = _store(request), idem_of(request, p)
         if name == "next":
             ticket = await store.next(site, counter, actor=actor(p), idem=idem)
@@ -398,7 +385,7 @@ def _ticket_action(name: str) -> ActionHandler:
 
 def _status_action(name: str) -> ActionHandler:
     async def run(request: Request, site: Site, counter: str, p: Principal) -> Response:
-        await body_of(request, {})
+        await body_of(request, schemas.NoBody)
         state = await _store(request).counter_action(site, counter, name, idem=idem_of(request, p))
         if p.role in ("admin", "supervisor"):  # an officer's own pauses are routine
             await audited(request, site.id, p, f"counter.{name}", counter)
@@ -408,7 +395,7 @@ def _status_action(name: str) -> ActionHandler:
 
 
 async def _transfer(request: Request, site: Site, counter: str, p: Principal) -> Response:
-    body = await body_of(request, {"service": str}, ("service",))
+    body = await body_of(request, schemas.Transfer)
     ticket = await _store(request).transfer(
         site, counter, body["service"], idem=idem_of(request, p)
     )
@@ -416,13 +403,13 @@ async def _transfer(request: Request, site: Site, counter: str, p: Principal) ->
 
 
 async def _undo(request: Request, site: Site, counter: str, p: Principal) -> Response:
-    await body_of(request, {})
+    await body_of(request, schemas.NoBody)
     done = await _store(request).undo(site, counter, idem=idem_of(request, p))
     return Json({"ticket": view(done["ticket"], True), "undone": done["undone"]})
 
 
 async def _call(request: Request, site: Site, counter: str, p: Principal) -> Response:
-    body = await body_of(request, {"ticket": str}, ("ticket",))
+    body = await body_of(request, schemas.CallTicket)
     ticket = await _store(request).call(
         site, counter, body["ticket"], actor=actor(p), idem=idem_of(request, p)
     )
@@ -440,6 +427,37 @@ COUNTER_ACTIONS: dict[str, ActionHandler] = {
     "undo": _undo,
     **{name: _status_action(name) for name in domain.COUNTER_ACTIONS},
 }
+
+
+class ActionConvertor(Convertor[str]):
+    """`{action:action}`: only the counter's actions, so the busiest route (matched
+    first) never shadows `.../counters/{counter}/waiting` for another method."""
+
+    regex = "|".join(sorted([*COUNTER_ACTIONS, "rating"], key=len, reverse=True))
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("action", ActionConvertor())
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def by_method(path: str, **handlers: Endpoint) -> Route:
+    """One route for a path served by a handler per method (`GET=..., POST=...`), so
+    that a 405 lists every method the path has (`Allow`)."""
+    table = {method.upper(): handler for method, handler in handlers.items()}
+    if "GET" in table:
+        table["HEAD"] = table["GET"]
+
+    async def endpoint(request: Request) -> Response:
+        return await table[request.method](request)
+
+    return Route(path, endpoint, methods=list(table))
 
 
 async def get_counter(request: Request) -> Response:
@@ -464,7 +482,7 @@ async def counter_waiting(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
-    body = await body_of(request, {"username": str, "password": str}, ("username", "password"))
+    body = await body_of(request, schemas.Login)
     # Failed logins count per username and per client address (auth.login): hammering
     # one account locks only it, and an office behind one NAT address keeps logging in.
     address = request.client.host if request.client else "unknown"
@@ -533,13 +551,12 @@ def routes() -> list[BaseRoute]:
     site = "/api/v1/sites/{site}"
     return [
         # the busiest route first: Starlette tries routes in order
-        Route(f"{site}/counters/{{counter}}/{{action}}", counter_action, methods=["POST"]),
+        Route(f"{site}/counters/{{counter}}/{{action:action}}", counter_action, methods=["POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/api/v1/auth/login", login, methods=["POST"]),
         Route("/api/v1/auth/logout", logout, methods=["POST"]),
         Route("/api/v1/auth/me", me),
-        Route("/api/v1/sites", list_sites),
         Route(site, get_site),
         Route(f"{site}/state", get_state),
         Route(f"{site}/events", get_events),

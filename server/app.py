@@ -84,6 +84,7 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(
         {"error": {"code": codes.get(exc.status_code, "http_error"), "message": exc.detail}},
         status_code=exc.status_code,
+        headers=exc.headers,  # a 405 says which methods the path allows (Allow)
     )
 
 

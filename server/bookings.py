@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from . import domain, hours
+from . import domain, hours, schemas
 from .api import Json, _position, body_of, idem_of, principal_of, site_of, view
 from .auth import require
 from .booking_store import Bookings, booking_view, nik_key
@@ -87,11 +87,7 @@ async def get_slots(request: Request) -> Response:
 async def create_booking(request: Request) -> Response:
     site = await site_of(request)
     principal = await _optional_principal(request)
-    body = await body_of(
-        request,
-        {"service": str, "date": str, "session": str, "nik": str, "name": str, "phone": str},
-        ("service", "date", "session", "nik", "name"),
-    )
+    body = await body_of(request, schemas.NewBooking)
     bookings, store = _bookings(request), _store(request)
     nik = body["nik"].replace(" ", "")
     day = _date(body["date"])
@@ -122,7 +118,7 @@ async def get_booking(request: Request) -> Response:
 
 async def cancel_booking(request: Request) -> Response:
     site = await site_of(request)
-    await body_of(request, {})
+    await body_of(request, schemas.NoBody)
     booking = await _bookings(request).cancel(
         site, request.path_params["booking"], idem=idem_of(request, None)
     )
@@ -134,7 +130,7 @@ async def check_in(request: Request) -> Response:
     principal = await principal_of(request)
     site = await site_of(request)
     p = require(principal, ("kiosk", "officer", "supervisor"), site.id)
-    await body_of(request, {})
+    await body_of(request, schemas.NoBody)
     store = _store(request)
     ticket, booking = await _bookings(request).check_in(
         site, request.path_params["code"], idem=idem_of(request, p)
@@ -157,7 +153,7 @@ async def phone_ticket(request: Request) -> Response:
     opening hours. The answer carries the ticket's id: the phone holds its own ticket
     and goes to its status page (`status_url`)."""
     site = await site_of(request)
-    body = await body_of(request, {"service": str}, ("service",))
+    body = await body_of(request, schemas.PhoneTicket)
     service = site.service_by_id.get(body["service"])
     if service is None:
         raise NotFound(f"Unknown service {body['service']!r} at {site.id}.")

@@ -123,7 +123,7 @@ def store_error(where: str, exc: BaseException | None = None) -> None:
 def route_template(scope: Scope) -> str:
     """The template of the route that answered (Starlette's router sets `route`)."""
     route = scope.get("route")
-    path = getattr(route, "path", None)
+    path = getattr(route, "path_format", None)  # without convertors: `{action}`
     if path is None:
         return UNMATCHED
     return f"{path}/{{path}}" if isinstance(route, Mount) else str(path)

@@ -41,8 +41,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from . import domain, keys
-from .api import Json, body_of, principal_of
+from . import domain, keys, schemas
+from .api import Json, body_of, by_method, principal_of
 from .config import Site
 from .errors import Forbidden, InvalidField, NotFound, Unauthorized
 from .fanout import affected_services
@@ -479,9 +479,7 @@ def _url(raw: str) -> str:
 
 async def create_webhook(request: Request) -> Response:
     await _admin(request)
-    body = await body_of(
-        request, {"url": str, "events": list, "site": (str, type(None))}, ("url", "events")
-    )
+    body = await body_of(request, schemas.NewWebhook)
     events = body["events"]
     if not events or not all(isinstance(e, str) for e in events):
         raise InvalidField("events", 'must list event types (or "*" for all)')
@@ -514,8 +512,7 @@ async def list_deliveries(request: Request) -> Response:
 
 def routes() -> list[BaseRoute]:
     return [
-        Route("/api/v1/webhooks", create_webhook, methods=["POST"]),
-        Route("/api/v1/webhooks", list_webhooks, methods=["GET"]),
+        by_method("/api/v1/webhooks", get=list_webhooks, post=create_webhook),
         Route("/api/v1/webhooks/{webhook}", delete_webhook, methods=["DELETE"]),
         Route("/api/v1/webhooks/{webhook}/deliveries", list_deliveries),
     ]
