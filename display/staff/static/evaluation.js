@@ -10,8 +10,9 @@ import { errorText, t } from "./strings.js";
 import { column, renderTable, sorted } from "./table.js";
 
 const $ = (id) => document.getElementById(id);
-// The browser's zone names the service day of an installation's evaluator.
-const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone || "Asia/Jakarta";
+// Periods of the evaluation are service days in WIB, as the API counts them (every
+// Indonesian site is compared on the same calendar), whatever the browser's zone.
+const timeZone = "Asia/Jakarta";
 
 const COLUMNS = [
   column("issued"),
