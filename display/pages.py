@@ -9,7 +9,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from display import kiosk, ticket
+from display import book, kiosk, ticket
 from display.templating import STATIC_DIR, STATIC_URL
 from display.tv import tv_page
 
@@ -19,5 +19,6 @@ def routes() -> list[BaseRoute]:
         Route("/display/{site}", tv_page, methods=["GET"], name="display-tv"),
         *kiosk.routes(),
         *ticket.routes(),
+        *book.routes(),
         Mount(STATIC_URL, app=StaticFiles(directory=STATIC_DIR), name="display-static"),
     ]
