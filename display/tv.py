@@ -6,8 +6,9 @@ page's ES modules (static/tv/) load the site document and follow the event strea
 Query: `display=ID` (a tv display of the site: its filters and layout), or the filters
 `agency=`, `counter=`, `zone=` (comma lists, as the websocket takes them; each one given
 overrides the display's), `layout=landscape|portrait`, `ikm=1|0` (publish this month's
-satisfaction index or not; default: the display's `show_ikm`, else off), `token=` (read
-by the script when the site requires a display token).
+satisfaction index or not; default: the display's `show_ikm`, else off), `media=0` (leave
+out the display's media zone), `token=` (read by the script when the site requires a
+display token).
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ class TvView:
     layout: str = "auto"
     subtitle: str = ""
     ikm: bool = False  # shows this month's satisfaction index (IKM) in the header
+    media: tuple[str, ...] = ()  # the media zone's playlist: file names under /media/{site}/
+    media_seconds: int = 10  # each image's time on screen
+    media_volume: int = 0  # videos' volume in percent (0: silent)
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -65,6 +69,9 @@ def resolve_view(site: dict[str, Any], query: dict[str, str]) -> TvView:
     layout = "auto"
     subtitle = ""
     ikm = False
+    media: tuple[str, ...] = ()
+    media_seconds = 10
+    media_volume = 0
     display_id = query.get("display", "").strip()
     if display_id:
         display = next(
@@ -83,6 +90,9 @@ def resolve_view(site: dict[str, Any], query: dict[str, str]) -> TvView:
         layout = display.get("layout") or "auto"
         subtitle = display.get("name") or ""
         ikm = bool(display.get("show_ikm"))
+        media = tuple(display.get("media") or ())
+        media_seconds = int(display.get("media_seconds") or 10)
+        media_volume = int(display.get("media_volume") or 0)
     if "agency" in query:
         agencies = _split(query["agency"])
     if "counter" in query:
@@ -101,10 +111,14 @@ def resolve_view(site: dict[str, Any], query: dict[str, str]) -> TvView:
         ikm = True
     elif asked in NO:
         ikm = False
+    if query.get("media", "").strip().lower() in NO:
+        media = ()
     if not subtitle and len(agencies) == 1:
         agency = next(a for a in site["agencies"] if a["id"] == agencies[0])
         subtitle = agency.get("name") or agency["id"]
-    return TvView(agencies, counters, zones, layout, subtitle, ikm)
+    return TvView(
+        agencies, counters, zones, layout, subtitle, ikm, media, media_seconds, media_volume
+    )
 
 
 def initials(name: str) -> str:

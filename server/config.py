@@ -98,6 +98,32 @@ class Display:
     counters: tuple[str, ...] = ()
     zone: str = ""
     show_ikm: bool = False  # a TV publishes this month's satisfaction index (IKM)
+    # a TV's media zone (docs/display.md): files of <data-dir>/media/ played in turn,
+    # each image for media_seconds, each video to its end; media_volume 0 = silent videos
+    media: tuple[str, ...] = ()
+    media_seconds: int = 10
+    media_volume: int = 0
+
+
+# A media file's name: letters, digits, '.', '_' and '-', no path, a known extension.
+MEDIA_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+MEDIA_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+    ".gif": "image/gif",
+    ".mp4": "video/mp4",
+    ".webm": "video/webm",
+}
+
+
+def media_type(name: str) -> str | None:
+    """The content type of a safe media file name, None for an unsafe or unknown one."""
+    if not MEDIA_NAME.fullmatch(name) or ".." in name:
+        return None
+    dot = name.rfind(".")
+    return MEDIA_TYPES.get(name[dot:].lower()) if dot > 0 else None
 
 
 @dataclass(frozen=True)
@@ -403,6 +429,9 @@ def parse(doc: dict[str, Any], source: str = "<config>", site_id: str | None = N
             counters=e.slugs("counters"),
             zone=e.slug("zone", ""),
             show_ikm=e.get("show_ikm", bool, False),
+            media=tuple(e.get("media", list, [])),
+            media_seconds=e.get("media_seconds", int, 10),
+            media_volume=e.get("media_volume", int, 0),
         )
         if dp.kind not in ("tv", "kiosk"):
             e.fail("kind", 'must be "tv" or "kiosk"')
@@ -410,6 +439,19 @@ def parse(doc: dict[str, Any], source: str = "<config>", site_id: str | None = N
             e.fail("layout", 'must be "landscape" or "portrait"')
         if dp.paper not in ("58mm", "80mm"):
             e.fail("paper", 'must be "58mm" or "80mm"')
+        for name in dp.media:
+            if not isinstance(name, str) or media_type(name) is None:
+                e.fail(
+                    "media",
+                    f"{name!r} is not a media file name: letters, digits, '.', '_', '-'"
+                    f" ending in {', '.join(MEDIA_TYPES)}",
+                )
+        if len(dp.media) > 50:
+            e.fail("media", "at most 50 files")
+        if not 2 <= dp.media_seconds <= 600:
+            e.fail("media_seconds", "must be 2-600 (seconds per image)")
+        if not 0 <= dp.media_volume <= 100:
+            e.fail("media_volume", "must be 0-100 (0: videos play without sound)")
         for a in dp.agencies:
             if a not in agency_ids:
                 e.fail("agencies", f"unknown agency {a!r}")

@@ -127,7 +127,8 @@ async def test_a_call_shows_in_the_big_call_area_within_a_second(server: Any, pa
     await page.click("#lang-toggle")
     await expect(page.locator("#now .panel-title")).to_have_text("Now calling")
     await page.reload()
-    await expect(page.locator('.tile[data-counter="loket-1"] .tile-status')).to_have_text("Open")
+    await expect(page.locator(".counters .panel-title")).to_have_text("Now serving")
+    await expect(page.locator("#lang-toggle")).to_have_text("ID")
     assert await page.get_attribute("html", "lang") == "en"
 
 
@@ -305,8 +306,9 @@ async def test_numbers_and_announcements_read_in_indonesian(server: Any, page: P
     assert missing == []
 
 
-async def test_screenshots_landscape_and_portrait(server: Any, page: Page) -> None:
-    """Writes docs/img/tv-landscape.png and docs/img/tv-portrait.png after a few calls."""
+async def busy_site(server: Any) -> tuple[str, dict[str, Any]]:
+    """The demo after a morning's start: nine calls (Loket 2 last), a counter serving,
+    two paused and four closed, people waiting at every agency."""
     site = server.new_site()
     async with client(server) as api:
         doc = (await api.get(f"/api/v1/sites/{site}")).json()
@@ -325,11 +327,19 @@ async def test_screenshots_landscape_and_portrait(server: Any, page: Page) -> No
                 for _ in range(1 + i % 4)
             ),
         )
+    return site, doc
+
+
+NO_PAGE_OVERFLOW = (
+    "() => document.documentElement.scrollWidth <= innerWidth"
+    " && document.documentElement.scrollHeight <= innerHeight"
+)
+
+
+async def test_screenshots_landscape_and_portrait(server: Any, page: Page) -> None:
+    """Writes docs/img/tv-landscape.png and docs/img/tv-portrait.png after a few calls."""
+    site, _ = await busy_site(server)
     DOCS_IMG.mkdir(parents=True, exist_ok=True)
-    no_overflow = (
-        "() => document.documentElement.scrollWidth <= innerWidth"
-        " && document.documentElement.scrollHeight <= innerHeight"
-    )
     for name, size, query, latest in (
         ("tv-landscape.png", (1920, 1080), "", "Loket 2"),
         ("tv-portrait.png", (1080, 1920), "?display=tv-lantai-2", "Loket 26"),
@@ -338,8 +348,164 @@ async def test_screenshots_landscape_and_portrait(server: Any, page: Page) -> No
         await open_tv(page, server, site, query)
         await expect(page.locator("#call-counter")).to_have_text(latest)
         await expect(page.locator("#sound-button")).to_be_hidden()
-        assert await page.evaluate(no_overflow)
+        assert await page.evaluate(NO_PAGE_OVERFLOW)
         await page.screenshot(path=DOCS_IMG / name)
+
+
+# Every element that shows text of its own, visible, with its computed font size; and
+# the names whose box is too narrow or too short for them (cut off, or an ellipsis).
+TEXT_SIZES = """() => {
+    const out = [];
+    for (const el of document.body.querySelectorAll("*")) {
+        const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+        if (!own || !el.getClientRects().length) continue;
+        const style = getComputedStyle(el);
+        if (style.visibility === "hidden" || Number(style.opacity) === 0) continue;
+        const box = el.getBoundingClientRect();
+        if (box.width === 0 || box.height === 0) continue;
+        out.push({
+            what: (el.id ? "#" + el.id : el.className || el.tagName) + ": " + el.textContent.trim(),
+            size: parseFloat(style.fontSize),
+        });
+    }
+    return out;
+}"""
+CUT_NAMES = """() => [...document.querySelectorAll(
+        ".tile-name, .tile-ticket, .recent-number, .recent-counter, .waiting-label,"
+        + " #call-number, #call-counter, #site-name, #subtitle, #logo, #offline, #sound-button")]
+    .filter(el => el.getClientRects().length)
+    .filter(el => el.scrollWidth > el.clientWidth || (
+        getComputedStyle(el).overflowY !== "visible"
+        && el.scrollHeight > el.clientHeight + parseFloat(getComputedStyle(el).fontSize) / 2))
+    .map(el => `${el.id || el.className}: ${el.textContent.trim()}`
+        + ` (${el.scrollWidth}x${el.scrollHeight} in ${el.clientWidth}x${el.clientHeight})`)"""
+# Pairs of (band, panel or waiting row) whose boxes intersect.
+OVERLAPS = """() => {
+    const bands = ["#sound-button", "#announcement", "#offline", "#ikm"]
+        .map(q => document.querySelector(q)).filter(el => el && el.getClientRects().length);
+    const others = [...document.querySelectorAll(".tv-main .panel, .waiting-row, .media")]
+        .filter(el => el.getClientRects().length);
+    const out = [];
+    for (const band of bands) {
+        const a = band.getBoundingClientRect();
+        for (const el of others) {
+            const b = el.getBoundingClientRect();
+            if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom)
+                out.push(band.id + " / " + (el.className || el.tagName));
+        }
+    }
+    return out;
+}"""
+
+
+async def test_text_is_legible_from_afar_on_small_and_large_tvs(server: Any, page: Page) -> None:
+    """At 1366x768 and 1920x1080 every text is at least 3 % of the screen's height, no
+    name is cut off, only active counters have a tile, and the bands (sound, offline,
+    announcement) push the panels instead of covering the waiting counts."""
+    site, doc = await busy_site(server)
+    async with client(server) as api:
+        text = "Layanan Disdukcapil dibuka kembali pukul 13.00 setelah istirahat"
+        response = await api.post(f"/api/v1/sites/{site}/announcements", json={"text": text})
+        assert response.status_code == 201, response.text
+    longest = max((a["short_name"] for a in doc["agencies"]), key=len)
+    assert longest == "BPJS Ketenagakerjaan"
+    for width, height in ((1366, 768), (1920, 1080)):
+        await page.set_viewport_size({"width": width, "height": height})
+        await open_tv(page, server, site)
+        await expect(page.locator("#call-counter")).to_have_text("Loket 2")
+        # Only counters holding a ticket: not the paused, closed or idle ones.
+        tiles = page.locator(".tile:not([hidden])")
+        await expect(tiles).to_have_count(9)
+        shown = await page.locator(".tile").evaluate_all("ts => ts.map(t => t.dataset.counter)")
+        assert shown == [f"loket-{n}" for n in (1, 2, 3, 5, 11, 25, 26, 33, 40)]
+        # Every band at once: no sound yet, offline, and a supervisor's announcement.
+        await page.evaluate(
+            """t => {
+                document.getElementById("sound-button").hidden = false;
+                window.loket.view.setOnline(false);
+                window.loket.view.showAnnouncement(t);
+            }""",
+            text,
+        )
+        await expect(page.locator("#offline")).to_have_text(
+            "! Terputus — mencoba menyambung kembali…"
+        )
+        minimum = 0.03 * height
+        sizes = await page.evaluate(TEXT_SIZES)
+        assert len(sizes) > 40
+        small = [f"{t['what']} ({t['size']:.1f}px)" for t in sizes if t["size"] < minimum]
+        assert small == [], f"below {minimum:.1f}px at {width}x{height}"
+        assert await page.evaluate(CUT_NAMES) == []
+        assert await page.evaluate(OVERLAPS) == []
+        assert await page.evaluate(NO_PAGE_OVERFLOW)
+        offline = await page.locator("#offline").bounding_box()
+        assert offline is not None and offline["width"] >= width - 1
+        label = page.locator(".waiting-label", has_text=longest)
+        await expect(label).to_have_text(longest)  # whole: wrapped if need be, never "…"
+        await expect(page.locator(".waiting-row")).to_have_count(len(doc["agencies"]))
+        if os.environ.get("LOKET_SCREENSHOTS") and width == 1366:
+            await page.screenshot(path=DOCS_IMG / "tv-1366-bands.png")
+
+
+async def test_a_list_that_does_not_fit_pages_through(server: Any, page: Page) -> None:
+    """Thirty active counters do not fit a 1366x768 TV at a legible size: the panel
+    shows them a page at a time ("1/2") and every one comes round."""
+    site = server.new_site()
+    async with client(server) as api:
+        doc = (await api.get(f"/api/v1/sites/{site}")).json()
+        counters = [c for c in doc["counters"]][:30]
+        for counter in counters:
+            await call(api, site, counter["services"][0], counter["id"])
+    await open_tv(page, server, site)
+    await expect(page.locator(".tile")).to_have_count(30)
+    mark = page.locator("#counter-page")
+    await expect(mark).to_have_text(re.compile(r"^1/\d$"))
+    pages = int((await mark.text_content() or "1/1").split("/")[1])
+    seen: set[str] = set()
+    for number in range(1, pages + 1):
+        await expect(mark).to_have_text(f"{number}/{pages}", timeout=10000)
+        visible = page.locator(".tile:not([hidden])")
+        seen.update(await visible.evaluate_all("ts => ts.map(t => t.dataset.counter)"))
+        assert await page.evaluate(CUT_NAMES) == []
+    assert seen == {c["id"] for c in counters}
+
+
+async def test_same_service_names_say_their_agency(server: Any, page: Page) -> None:
+    """Tirta Pakuan and PLN both have "Balik Nama Pelanggan": a TV that shows both says
+    which; a TV of one agency needs no more than the name."""
+    site = server.new_site()
+    await open_tv(page, server, site, "?display=tv-lantai-2")
+    async with client(server) as api:
+        await call(api, site, "air-balik-nama", "loket-40")
+        await expect(page.locator("#call-service")).to_have_text(
+            "Balik Nama Pelanggan · Tirta Pakuan"
+        )
+        await call(api, site, "pln-balik-nama", "loket-43")
+        await expect(page.locator("#call-service")).to_have_text("Balik Nama Pelanggan · PLN")
+    await open_tv(page, server, site, "?agency=pln")
+    await expect(page.locator("#call-service")).to_have_text("Balik Nama Pelanggan")
+
+
+async def test_a_transferred_ticket_leaves_the_last_calls(server: Any, page: Page) -> None:
+    site = server.new_site()
+    await open_tv(page, server, site)
+    async with client(server) as api:
+        first = await call(api, site, "ktp-el", "loket-1")
+        second = await call(api, site, "ktp-el", "loket-2")
+        await expect(page.locator("#call-number")).to_have_text(second["number"])
+        response = await api.post(
+            f"/api/v1/sites/{site}/counters/loket-2/transfer", json={"service": "ikd"}
+        )
+        assert response.status_code == 200, response.text
+    rows = page.locator(".recent-row:not([hidden])")
+    await expect(rows).to_have_count(1)
+    await expect(rows).to_have_text(re.compile(f"^{first['number']}\\s*Loket 1$"))
+    await expect(page.locator("#call-number")).to_have_text(first["number"])
+    await expect(page.locator('.tile[data-counter="loket-2"]')).to_have_count(0)
+    # A TV opened afterwards does not list it either (the snapshot's recent calls).
+    await open_tv(page, server, site)
+    await expect(page.locator(".recent-row:not([hidden])")).to_have_count(1)
+    assert second["number"] not in (await page.locator("#recent-list").text_content() or "")
 
 
 IKM_ANSWERS = {

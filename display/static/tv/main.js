@@ -6,6 +6,7 @@ import { EventStream } from "../common/connection.js";
 import { Announcer } from "./announcer.js";
 import { Clock } from "./clock.js";
 import { IkmBadge } from "./ikm.js";
+import { MediaZone } from "./media.js";
 import { DEFAULT_TEMPLATE, fillTemplate } from "./phrase.js";
 import { Speech } from "./speech.js";
 import { TvState } from "./state.js";
@@ -34,10 +35,27 @@ const voice = new VoiceBank({
     body.dataset.audio = state;
   },
 });
+// The media zone, when the display has a playlist (data-media: file names).
+const mediaSection = document.getElementById("media");
+const media =
+  mediaSection && body.dataset.media
+    ? new MediaZone({
+        section: mediaSection,
+        stage: document.getElementById("media-stage"),
+        site: siteId,
+        files: body.dataset.media.split(","),
+        seconds: Number(body.dataset.mediaSeconds),
+        volume: Number(body.dataset.mediaVolume),
+      })
+    : null;
 const announcer = new Announcer({
   voice,
   speech,
-  onChange: () => (body.dataset.announceQueue = String(announcer.items.length)),
+  onChange: () => {
+    body.dataset.announceQueue = String(announcer.items.length);
+    // Something is being (or about to be) announced: videos go silent until it is done.
+    if (media) media.setAnnouncing(announcer.items.length > 0);
+  },
 });
 // This month's IKM in the header, when the display publishes it (data-ikm="1").
 const ikmElement = document.getElementById("ikm");
@@ -50,7 +68,7 @@ const ikm =
         fetchIkm: () => api("GET", `/api/v1/sites/${encodeURIComponent(siteId)}/ikm`, { token }),
       })
     : null;
-window.loket = { announcer, state: null, stream: null, voice, view, ikm };
+window.loket = { announcer, state: null, stream: null, voice, view, ikm, media };
 
 function applyLayout() {
   const fixed = body.dataset.layout;
@@ -62,7 +80,9 @@ function applyLayout() {
 function applyStrings() {
   strings.apply(document);
   clock.setLocale(strings.t("locale"));
-  document.getElementById("lang-toggle").textContent = strings.t("language");
+  const toggle = document.getElementById("lang-toggle");
+  toggle.textContent = strings.t("languageShort");
+  toggle.setAttribute("aria-label", strings.t("language"));
   if (window.loket.state) view.renderAll(window.loket.state);
   if (ikm) ikm.render();
 }
@@ -141,6 +161,7 @@ async function main() {
   addEventListener("keydown", enableSound);
 
   if (ikm) ikm.start();
+  if (media) media.start();
   const site = await fetchJson(`/api/v1/sites/${encodeURIComponent(siteId)}`);
   view.setTicker(site.running_text || "");
   const state = new TvState(site, filters);
@@ -160,11 +181,15 @@ async function main() {
       const change = state.applyEvent(event);
       body.dataset.seq = String(event.seq);
       if (change.call) {
+        view.renderCounters(state); // the tile first, so it flashes with the call
         view.renderCall(state, true);
         view.renderRecent(state);
         announceCall(event, site, state);
+      } else {
+        if (change.latest) view.renderCall(state, false);
+        if (change.recent) view.renderRecent(state);
       }
-      for (const id of change.counters) view.renderCounter(state, id);
+      if (change.counters.size) view.renderCounters(state);
       if (change.waiting) view.renderWaiting(state);
       if (change.announcement) {
         view.showAnnouncement(change.announcement);

@@ -1,7 +1,14 @@
 // Draws the TV from TvState. Every name from configuration or events goes in through
 // textContent, never as HTML. Elements are made once and reused (the call list has a fixed
-// number of rows, tiles are keyed by id), so eight hours of calls never grow the DOM.
+// number of rows, tiles and waiting rows are keyed by id), so eight hours of calls never
+// grow the DOM.
+//
+// Legibility: every text is at least 3 % of the screen's height (tv.css), so the panels
+// hold fewer items than a site may have. The counters panel shows only active counters
+// (holding a called or served ticket); it and the waiting counts page through what does
+// not fit (pager.js) instead of shrinking the text.
 
+import { Pager } from "./pager.js";
 import { RECENT_LIMIT } from "./state.js";
 
 function element(tag, className, text) {
@@ -18,19 +25,6 @@ function restart(node, className) {
   node.classList.add(className);
 }
 
-// The column count that gives the largest tiles of about `aspect` width:height.
-export function bestGrid(count, width, height, gap, aspect = 1.5) {
-  let best = { cols: 1, rows: Math.max(count, 1), size: 0 };
-  for (let cols = 1; cols <= Math.max(count, 1); cols += 1) {
-    const rows = Math.ceil(count / cols);
-    const tileW = (width - gap * (cols - 1)) / cols;
-    const tileH = (height - gap * (rows - 1)) / rows;
-    const size = Math.min(tileW / aspect, tileH);
-    if (size > best.size) best = { cols, rows, size };
-  }
-  return best;
-}
-
 export class TvView {
   constructor(root, strings) {
     this.root = root;
@@ -42,6 +36,7 @@ export class TvView {
     this.callService = $("call-service");
     this.recentList = $("recent-list");
     this.grid = $("counter-grid");
+    this.counterEmpty = $("counter-empty");
     this.waitingList = $("waiting-list");
     this.waitingTitle = $("waiting-title");
     this.ticker = $("ticker");
@@ -49,10 +44,13 @@ export class TvView {
     this.announcement = $("announcement");
     this.announcementText = $("announcement-text");
     this.offline = $("offline");
-    this.tiles = new Map(); // counter id → {tile, name, ticket, status}
+    this.tiles = new Map(); // counter id → {tile, name, ticket}
+    this.shownTiles = []; // ids of the tiles in the grid, in order
     this.waitingRows = new Map(); // key → {row, label, count}
     this.announcementTimer = null;
     this.recentFit = RECENT_LIMIT;
+    this.counterPager = new Pager({ box: this.grid, mark: $("counter-page") });
+    this.waitingPager = new Pager({ box: this.waitingList, mark: $("waiting-page") });
 
     this.recentRows = [];
     for (let i = 0; i < RECENT_LIMIT; i += 1) {
@@ -70,7 +68,9 @@ export class TvView {
       if (event.target.classList.contains("tile")) event.target.classList.remove("flash");
     });
     this.resizeObserver = new ResizeObserver(() => this.fit());
-    for (const node of [this.grid, this.recentList, this.ticker]) this.resizeObserver.observe(node);
+    for (const node of [this.grid, this.recentList, this.waitingList, this.ticker]) {
+      this.resizeObserver.observe(node);
+    }
   }
 
   renderAll(state) {
@@ -91,54 +91,61 @@ export class TvView {
     }
     this.callNumber.textContent = latest.ticket.number;
     this.callCounter.textContent = latest.counter?.name || "";
-    this.callService.textContent = state.serviceName(latest.ticket.service);
+    this.callService.textContent = state.serviceLabel(latest.ticket.service);
     if (flash) {
       restart(this.now, "flash");
       const tile = latest.counter && this.tiles.get(latest.counter.id);
-      if (tile) restart(tile.tile, "flash");
+      if (tile && tile.tile.isConnected) restart(tile.tile, "flash");
     }
   }
 
   renderRecent(state) {
     this.lastState = state;
+    const calls = state.recent.filter((t) => t.counter?.name);
     this.recentRows.forEach((slot, i) => {
-      const ticket = i < this.recentFit ? state.recent[i] : null;
+      const ticket = i < this.recentFit ? calls[i] : null;
       slot.row.hidden = !ticket;
       slot.number.textContent = ticket ? ticket.number : "";
-      slot.counter.textContent = ticket ? ticket.counter?.name || "" : "";
+      slot.counter.textContent = ticket ? ticket.counter.name : "";
     });
   }
 
-  renderCounters(state) {
-    const ids = [...state.counters.keys()];
-    const same = ids.length === this.tiles.size && ids.every((id) => this.tiles.has(id));
-    if (!same) {
-      this.tiles.clear();
-      const nodes = ids.map((id) => {
-        const tile = element("div", "tile");
-        tile.dataset.counter = id;
-        const name = element("div", "tile-name");
-        const ticket = element("div", "tile-ticket");
-        const status = element("div", "tile-status");
-        tile.append(name, ticket, status);
-        this.tiles.set(id, { tile, name, ticket, status });
-        return tile;
-      });
-      this.grid.replaceChildren(...nodes);
-      this.fit();
+  tile(state, id) {
+    let slot = this.tiles.get(id);
+    if (!slot) {
+      const tile = element("div", "tile");
+      tile.dataset.counter = id;
+      const name = element("div", "tile-name");
+      const ticket = element("div", "tile-ticket");
+      tile.append(name, ticket);
+      slot = { tile, name, ticket };
+      this.tiles.set(id, slot);
     }
-    for (const id of ids) this.renderCounter(state, id);
+    return slot;
   }
 
-  renderCounter(state, id) {
-    const counter = state.counters.get(id);
-    const slot = this.tiles.get(id);
-    if (!counter || !slot) return;
-    slot.tile.dataset.status = counter.status;
-    slot.tile.dataset.ticket = counter.ticket ? counter.ticket.status : "none";
-    slot.name.textContent = counter.name;
-    slot.ticket.textContent = counter.ticket ? counter.ticket.number : "—";
-    slot.status.textContent = this.strings.t(counter.status) || counter.status;
+  // The active counters' tiles (state.activeCounters()), in configuration order.
+  renderCounters(state) {
+    const active = state.activeCounters();
+    const ids = active.map((c) => c.id);
+    const same = ids.length === this.shownTiles.length && ids.every((id, i) => id === this.shownTiles[i]);
+    for (const counter of active) {
+      const slot = this.tile(state, counter.id);
+      slot.tile.dataset.status = counter.status;
+      slot.tile.dataset.ticket = counter.ticket.status || "called";
+      slot.name.textContent = counter.name;
+      slot.ticket.textContent = counter.ticket.number;
+    }
+    this.counterEmpty.hidden = ids.length > 0;
+    if (!same) {
+      this.shownTiles = ids;
+      this.grid.replaceChildren(...ids.map((id) => this.tiles.get(id).tile));
+      this.counterPager.layout();
+    }
+  }
+
+  renderCounter(state) {
+    this.renderCounters(state);
   }
 
   renderWaiting(state) {
@@ -165,25 +172,13 @@ export class TvView {
       slot.count.textContent = String(r.count);
       slot.row.dataset.zero = r.count ? "false" : "true";
     }
+    if (!same) this.waitingPager.layout();
   }
 
-  // Sizes what depends on the space the layout gives: tile grid, call rows, ticker speed.
+  // Sizes what depends on the space the layout gives: pages, call rows, ticker speed.
   fit() {
-    const count = this.tiles.size;
-    if (count) {
-      const gap = Number.parseFloat(getComputedStyle(this.grid).columnGap) || 0;
-      const width = this.grid.clientWidth;
-      const height = this.grid.clientHeight;
-      const { cols, rows } = bestGrid(count, width, height, gap);
-      // A site with few counters gets big tiles, not giant ones.
-      const rem = Number.parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
-      const tileH = Math.min((height - gap * (rows - 1)) / rows, 12 * rem);
-      const tileW = Math.min((width - gap * (cols - 1)) / cols, 20 * rem);
-      this.grid.style.setProperty("--cols", String(cols));
-      this.grid.style.setProperty("--rows", String(rows));
-      this.grid.style.setProperty("--tile-w", `${Math.max(Math.floor(tileW), 0)}px`);
-      this.grid.style.setProperty("--tile-h", `${Math.max(Math.floor(tileH), 0)}px`);
-    }
+    this.counterPager.layout();
+    this.waitingPager.layout();
     const list = getComputedStyle(this.recentList);
     const rowH = Number.parseFloat(list.gridAutoRows) || 1;
     const gap = Number.parseFloat(list.rowGap) || 0;

@@ -1,7 +1,8 @@
 // What the lobby TV knows, built from a snapshot and kept current by events (pure: no DOM).
 //
 // applyEvent() answers what changed, so the page redraws only that:
-//   {call, counters: Set(ids), waiting, recent, reload: null | "state" | "page", announcement}
+//   {call, counters: Set(ids), waiting, recent, latest, reload: null | "state" | "page",
+//    announcement}   (latest: the big call changed without a new call, e.g. a transfer)
 
 export const RECENT_LIMIT = 10;
 
@@ -46,6 +47,17 @@ export function makeScope(site, filters = {}) {
   };
 }
 
+// The same ticket: by id when both have one, else by number (numbers are unique per day).
+function sameTicket(a, b) {
+  if (!a || !b) return false;
+  return a.id && b.id ? a.id === b.id : a.number === b.number;
+}
+
+// A call the last-calls list can show: it names a counter and its ticket is still there.
+function shown(ticket) {
+  return Boolean(ticket && ticket.counter && ticket.counter.name) && ticket.status !== "waiting";
+}
+
 function calledAt(ticket) {
   const time = Date.parse(ticket.called_at || "");
   return Number.isNaN(time) ? 0 : time;
@@ -65,6 +77,26 @@ export class TvState {
 
   serviceName(id) {
     return this.services.get(id)?.name || id || "";
+  }
+
+  // A service's name as the TV shows it: with its agency's short name when another
+  // service of this TV has the same name ("Balik Nama Pelanggan · PLN"), and with its
+  // prefix when even that is the same.
+  serviceLabel(id) {
+    const service = this.services.get(id);
+    if (!service) return id || "";
+    const twins = this.scope.services.filter((s) => s.id !== id && s.name === service.name);
+    if (!twins.length) return service.name;
+    const agency = this.site.agencies.find((a) => a.id === service.agency);
+    const short = agency ? agency.short_name || agency.name : service.agency;
+    if (twins.every((s) => s.agency !== service.agency)) return `${service.name} · ${short}`;
+    return `${service.name} · ${short} (${service.prefix})`;
+  }
+
+  // Counters worth a tile: not closed and holding a ticket (called or in service), in
+  // the configuration's order.
+  activeCounters() {
+    return [...this.counters.values()].filter((c) => c.status !== "closed" && c.ticket);
   }
 
   resetCounters() {
@@ -87,7 +119,7 @@ export class TvState {
       });
     }
     this.recent = (state.recent_calls || [])
-      .filter((t) => this.inScope(t, t.counter))
+      .filter((t) => shown(t) && this.inScope(t, t.counter))
       .sort((a, b) => calledAt(b) - calledAt(a))
       .slice(0, RECENT_LIMIT);
     this.latest = this.recent.length ? { ticket: this.recent[0], counter: this.recent[0].counter } : null;
@@ -100,7 +132,15 @@ export class TvState {
   }
 
   applyEvent(event) {
-    const change = { call: null, counters: new Set(), waiting: false, recent: false, reload: null, announcement: null };
+    const change = {
+      call: null,
+      counters: new Set(),
+      waiting: false,
+      recent: false,
+      latest: false,
+      reload: null,
+      announcement: null,
+    };
     this.seq = event.seq ?? this.seq;
     if (event.waiting && typeof event.waiting === "object") {
       Object.assign(this.waiting, event.waiting);
@@ -117,7 +157,7 @@ export class TvState {
       if (this.inScope(ticket, counter)) {
         const held = { ...ticket, counter: counter ? { id: counter.id, name: counter.name } : ticket.counter };
         this.hold(counter, held, change);
-        this.recent = [held, ...this.recent.filter((t) => t.number !== held.number)].slice(0, RECENT_LIMIT);
+        this.recent = [held, ...this.recent.filter((t) => !sameTicket(t, held))].slice(0, RECENT_LIMIT);
         this.latest = { ticket: held, counter: held.counter };
         change.call = this.latest;
         change.recent = true;
@@ -126,8 +166,21 @@ export class TvState {
       if (this.inScope(ticket, counter)) this.hold(counter, ticket, change);
     } else if (ticket && RELEASES.has(type)) {
       this.release(ticket, event.counter || ticket.counter, change);
+      // A transferred ticket waits again, for another service: no counter to go to.
+      if (type === "ticket.transferred" || type === "ticket.cancelled") this.forget(ticket, change);
     }
     return change;
+  }
+
+  forget(ticket, change) {
+    const kept = this.recent.filter((t) => !sameTicket(t, ticket));
+    if (kept.length === this.recent.length) return;
+    this.recent = kept;
+    change.recent = true;
+    if (this.latest && sameTicket(this.latest.ticket, ticket)) {
+      this.latest = kept.length ? { ticket: kept[0], counter: kept[0].counter } : null;
+      change.latest = true;
+    }
   }
 
   hold(counter, ticket, change) {
