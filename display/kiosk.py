@@ -4,10 +4,13 @@ A kiosk (and a counter's rating tablet, display/ticket.py) is paired once by ope
 page with `?token=T`, a kiosk token from `loket token create --role kiosk --site S`.
 The handler checks the token, keeps it in the HttpOnly cookie `loket_device` with a
 `loket_csrf` companion (docs/contract-pages.md), and redirects to the same page without
-the token, so it never stays in the address bar or the history. An unpaired kiosk
-explains how to pair and issues nothing.
+the token, so it never stays in the address bar or the history. An unpaired device
+issues nothing and shows the public a neutral "belum siap, hubungi petugas" with a
+discreet "Petugas" link to `?setup=1`, where staff find the pairing instructions (the
+server command is never on the public screen). An unpaired kiosk page opened on a phone
+offers the site's phone tickets instead (static/kiosk/remote.js).
 
-Query: `display=ID` picks the site's kiosk display entry (its `paper`, 58mm or 80mm,
+Query: `setup=1` shows the pairing instructions; `display=ID` picks the site's kiosk display entry (its `paper`, 58mm or 80mm,
 chooses the print stylesheet; 80mm by default).
 """
 
@@ -77,6 +80,23 @@ def set_device_cookie(request: Request, response: Response, token: str) -> None:
     refresh_csrf(request, response)
 
 
+def _kept(keep: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in keep.items() if v}
+
+
+def pairing_context(request: Request, page_path: str, keep: dict[str, str]) -> dict[str, Any]:
+    """What _pairing.html needs beside the site: whether staff asked for the instructions
+    (`?setup=1`), the link that asks for them, and the pairing address to type."""
+    kept = _kept(keep)
+    return {
+        "page_path": page_path,
+        "setup": request.query_params.get("setup") == "1",
+        "setup_url": f"{page_path}?{urlencode({**kept, 'setup': '1'})}",
+        "pair_url": f"{str(request.base_url).rstrip('/')}{page_path}?"
+        + urlencode({**kept, "token": "TOKEN"}),
+    }
+
+
 async def pair_or_refuse(
     request: Request,
     page_path: str,
@@ -92,12 +112,17 @@ async def pair_or_refuse(
         response = render(
             request,
             template,
-            {**context, "paired": False, "refused": True, "page_path": page_path},
+            {
+                **context,
+                **pairing_context(request, page_path, keep),
+                "paired": False,
+                "refused": True,
+            },
             status_code=403,
         )
         response.headers["Referrer-Policy"] = "no-referrer"
         return response
-    query = urlencode({k: v for k, v in keep.items() if v})
+    query = urlencode(_kept(keep))
     response = RedirectResponse(f"{page_path}?{query}" if query else page_path, status_code=303)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -121,7 +146,12 @@ async def device_page(
     response = render(
         request,
         template,
-        {**context, "paired": is_paired, "refused": False, "page_path": page_path},
+        {
+            **context,
+            **pairing_context(request, page_path, keep),
+            "paired": is_paired,
+            "refused": False,
+        },
     )
     if is_paired:
         refresh_csrf(request, response)
@@ -156,7 +186,7 @@ async def kiosk_page(request: Request) -> Response:
             )
         if display.get("paper") in PAPERS:
             paper = display["paper"]
-    context = {"site": site, "paper": paper, "display_id": display_id}
+    context = {"site": site, "paper": paper, "display_id": display_id, "device_kind": "kiosk"}
     return await device_page(
         request, site_id, f"/kiosk/{site_id}", {"display": display_id}, "kiosk.html", context
     )

@@ -7,7 +7,10 @@ import { formatDate, formatTime, formatWait, statusUrl } from "../ticket/format.
 
 const QR_WAIT_MS = 2500;
 
-export function renderTicket(article, { siteId, publicUrl, siteName, agency, service, answer, lang, timezone, t }) {
+// A booking's session "08:00" as the ticket reads it: "08.00" in Indonesian.
+const clock = (text, lang) => (lang === "en" ? text : String(text || "").replace(":", "."));
+
+export function renderTicket(article, { siteId, publicUrl, siteName, agency, service, booking, answer, lang, timezone, t }) {
   const { ticket, position } = answer;
   // the site's public_url when set (the address phones can open), else this kiosk's own
   const url = publicUrl
@@ -23,6 +26,9 @@ export function renderTicket(article, { siteId, publicUrl, siteName, agency, ser
     el("p", { class: "t-label" }, t("ticket_number")),
     el("p", { class: "t-number", id: "ticket-number" }, ticket.number),
     ticket.priority ? el("p", { class: "t-priority" }, t("ticket_priority")) : null,
+    booking && booking.start
+      ? el("p", { class: "t-booking" }, t("ticket_booking", { code: booking.code, start: clock(booking.start, lang), end: clock(booking.end, lang) }))
+      : null,
     el("p", { class: "t-ahead" }, ahead > 0 ? t("ahead", { n: ahead }) : t("ahead_none")),
     wait ? el("p", { class: "t-wait" }, t("estimate", { wait })) : null,
     el("p", { class: "t-scan" }, t("scan")),
