@@ -6,12 +6,15 @@
 
 Setup (not timed): the MPP Bogor demo site (147 services, 46 counters) with `--days`
 service days up to today of synthetic rollups at `--tickets` a day (bench/synthetic.py:
-day and month hashes of every dimension, written with keys.rollup), and `--sites` - 1
-small sites (3 agencies, 12 services, 8 counters) with realistic rollups for last
-month (at 400 tickets a day; 10 simulated site-months shared round robin).
+day hashes of every dimension, written with keys.rollup, then after each day the day
+ticker's own step, Store.keep_figures: folded into month hashes by fold.lua, days past
+40 compressed by rollups.compress_old_days), and `--sites` - 1 small sites (3 agencies,
+12 services, 8 counters) with realistic rollups for last month (at 400 tickets a day;
+10 simulated site-months shared round robin), folded the same way.
 
-Memory: INFO used_memory before and after writing the Bogor year, and the sum of
-MEMORY USAGE (exact, SAMPLES 0) over its rollup keys, with the hash encodings.
+Memory: INFO used_memory before and after writing (and folding, compressing) the Bogor
+year, and the sum of MEMORY USAGE (exact, SAMPLES 0) over its rollup keys, with their
+types and encodings.
 
 Timed, through `loket serve` (one worker) with the admin token, per round:
   report:     GET /api/v1/sites/bogor/reports?by=service&from=<today-364>&to=<today>
@@ -33,7 +36,7 @@ from typing import Any
 
 import httpx
 from harness import Lab, header, load_average, spread
-from synthetic import Figures, SiteModel, periods, write
+from synthetic import Figures, SiteModel, keep, periods, write
 
 ADMIN_TOKEN = "bench-reports-admin-token"
 TEMPLATES = 10
@@ -86,6 +89,7 @@ def last_month(today: date) -> tuple[date, date]:
 async def setup(lab: Lab, args: argparse.Namespace, today: date) -> dict[str, Any]:
     from server import config, keys
     from server.connect import connect, disconnect
+    from server.rollups import _unpack
     from server.store import Store
 
     redis = connect(lab.url)
@@ -99,17 +103,24 @@ async def setup(lab: Lab, args: argparse.Namespace, today: date) -> dict[str, An
         first = today - timedelta(days=args.days - 1)
         year = periods(SiteModel(bogor, 1), first, today, args.tickets, 2)
         hashes = await write(redis, bogor.id, year)
+        folded = await keep(store, bogor, first, today - timedelta(days=1))
         took = time.perf_counter() - t0
+        await redis.execute_command("MEMORY", "PURGE")
         after = int((await redis.info("memory"))["used_memory"])
         names = [k async for k in redis.scan_iter(match=keys.rollups("bogor") + "*", count=1000)]
         usage, fields, encodings = 0, 0, {}
         for name in names:
             usage += int(await redis.execute_command("MEMORY", "USAGE", name, "SAMPLES", "0"))
-            fields += int(await redis.hlen(name))
-            enc = (await redis.object("encoding", name)).decode()
+            kind = (await redis.type(name)).decode()
+            if kind == "hash":
+                fields += int(await redis.hlen(name))
+            elif kind == "string":  # an old day, compressed (rollups.compress_old_days)
+                fields += len(_unpack(await redis.get(name)))
+            enc = f"{kind} {(await redis.object('encoding', name)).decode()}"
             encodings[enc] = encodings.get(enc, 0) + 1
         memory = {
             "hashes": hashes,
+            "folded": folded,
             "keys": len(names),
             "fields": fields,
             "used_memory_delta": after - before,
@@ -127,6 +138,7 @@ async def setup(lab: Lab, args: argparse.Namespace, today: date) -> dict[str, An
                 model = SiteModel(site, 100 + i)
                 months.append(list(periods(model, m_first, m_last, SMALL_TICKETS, 200 + i)))
             await write(redis, site.id, months[(i - 1) % TEMPLATES])
+            await keep(store, site, m_last, m_last)  # the day after it: folds the month
         return memory
     finally:
         await disconnect(redis)
@@ -180,8 +192,10 @@ def main() -> int:
         )
         memory = asyncio.run(setup(lab, args, today))
         print(
-            f"setup: {memory['hashes']} Bogor rollup hashes written in "
-            f"{memory['generated_s']:.1f} s ({memory['fields']:,} fields); load {load_average()}",
+            f"setup: {memory['hashes']} Bogor day hashes written, Store.keep_figures after "
+            f"each day (fold.lua ran {memory['folded']} times) in {memory['generated_s']:.1f} s"
+            f" ({memory['fields']:,} fields kept); "
+            f"load {load_average()}",
             flush=True,
         )
         for r in range(args.rounds):
@@ -217,7 +231,7 @@ def main() -> int:
     mib = 1024 * 1024
     print(f"\nMPP Bogor, {args.days} days x {args.tickets} tickets of rollups in the store:")
     print(
-        f"  {memory['keys']} hashes, {memory['fields']:,} fields "
+        f"  {memory['keys']} keys, {memory['fields']:,} fields "
         f"({', '.join(f'{n} {e}' for e, n in sorted(memory['encodings'].items()))})"
     )
     print(

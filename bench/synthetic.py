@@ -3,13 +3,20 @@
 `day_figures` plays one service day of a site ticket by ticket (issue, then cancelled,
 expired, a no-show, served or transferred out; recalls, walks, ratings and complete
 IKM surveys) and returns, per dimension of rollups.DIMS, the fields lua/_lib.lua would
-have added by then: `<unit>|<metric>` with the counts, `wait_n`/`wait_ms`, `walk_*`,
-`svc_*`, the histograms `wh|<b>`, `kh|<b>`, `sh|<b>` (buckets from measure.bucket),
-SLA counts against each service's targets, ratings, `q|<element>` and counter
-`open_ms`. The units follow `seg_units`: site `-`, agency, service and queue hour for
-every segment; counter and officer once called. Durations are log-normal around
-plausible medians (12 min wait, 40 s walk, 7 min service); only the shape of the
-hashes (which fields, how many) matters to the bench, not the values.
+have added by then: `<unit>|<metric>` with the counts, `wait_ms`, `walk_n`/`walk_ms`,
+`svc_ms` (the counts of waits and service times are implied by `called` and `served` +
+`transferred_out`, as in lua/_lib.lua `duration`), the histograms `wh|<b>`, `kh|<b>`,
+`sh|<b>` (buckets from measure.bucket), SLA counts against each service's targets,
+ratings, `q|<element>` and counter `open_ms`. The units follow `seg_units`: site `-`,
+agency, service and queue hour for every segment; counter and officer once called.
+Durations are log-normal around plausible medians (12 min wait, 40 s walk, 7 min
+service); only the shape of the hashes (which fields, how many) matters to the bench,
+not the values.
+
+As in production, the scripts write only day hashes: `keep` then runs the store's own
+day ticker step (`Store.keep_figures`) after each day, which folds the finished days into
+their months (fold.lua) and compresses the days past `compress_after_days`
+(rollups.compress_old_days).
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from __future__ import annotations
 import math
 import random
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -36,7 +43,8 @@ def _ms(rng: random.Random, median_s: float, sigma: float) -> int:
 
 
 def _duration(cell: Fields, name: str, hist: str, ms: int) -> None:
-    cell[name + "_n"] += 1
+    if name == "walk":  # the others' counts are implied (lua/_lib.lua `duration`)
+        cell["walk_n"] += 1
     cell[name + "_ms"] += ms
     cell[f"{hist}|{measure.bucket(ms / 1000)}"] += 1
 
@@ -131,13 +139,6 @@ def day_figures(model: SiteModel, day: date, tickets: int, rng: random.Random) -
     return {dim: dict(fields) for dim, fields in figures.items()}
 
 
-def add(into: Figures, other: Mapping[str, Fields]) -> None:
-    for dim, fields in other.items():
-        target = into.setdefault(dim, {})
-        for field, n in fields.items():
-            target[field] = target.get(field, 0) + n
-
-
 async def write(redis: Any, site_id: str, periods: Iterable[tuple[str, Figures]]) -> int:
     """HSET each period's hashes (keys.rollup) in pipelines; returns the hashes written."""
     written = 0
@@ -156,13 +157,25 @@ async def write(redis: Any, site_id: str, periods: Iterable[tuple[str, Figures]]
 def periods(
     model: SiteModel, first: date, last: date, tickets: int, seed: int
 ) -> Iterator[tuple[str, Figures]]:
-    """Each day's figures for first..last, then the month hashes they add up to."""
+    """Each day's figures for first..last (day hashes only: months come from `keep`)."""
     rng = random.Random(seed)
-    months: dict[str, Figures] = {}
     day = first
     while day <= last:
-        figures = model.day(day, tickets, rng)
-        add(months.setdefault(day.strftime("%Y-%m"), {}), figures)
-        yield day.isoformat(), figures
+        yield day.isoformat(), model.day(day, tickets, rng)
         day += timedelta(days=1)
-    yield from months.items()
+
+
+async def keep(store: Any, site: Any, first: date, last: date) -> int:
+    """What the day ticker does after each of the days first..last ends: the store's
+    own `Store.keep_figures` on the next day (fold into months, compress old days).
+    Returns the days folded."""
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    folded = 0
+    day = first + timedelta(days=1)
+    while day <= last + timedelta(days=1):
+        now = datetime.combine(day, time(1), ZoneInfo(site.timezone))
+        folded += await store.keep_figures(site, now=now)
+        day += timedelta(days=1)
+    return folded
