@@ -10,8 +10,8 @@ discreet "Petugas" link to `?setup=1`, where staff find the pairing instructions
 server command is never on the public screen). An unpaired kiosk page opened on a phone
 offers the site's phone tickets instead (static/kiosk/remote.js).
 
-Query: `setup=1` shows the pairing instructions; `display=ID` picks the site's kiosk display entry (its `paper`, 58mm or 80mm,
-chooses the print stylesheet; 80mm by default).
+Query: `setup=1` shows the pairing instructions; `display=ID` picks the site's kiosk
+display entry (its `paper`, 58mm or 80mm, chooses the print stylesheet; 80mm by default).
 """
 
 from __future__ import annotations

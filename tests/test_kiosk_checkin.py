@@ -181,7 +181,8 @@ async def test_check_in_by_keypad_scanner_and_camera(
     await camera_button.click()
     await expect(page.locator("#camera")).to_be_visible()
     await page.evaluate(
-        "(code) => { window.scanned = `${location.origin}/book/x?code=${code}`; }", by_camera["code"]
+        "(code) => { window.scanned = `${location.origin}/book/x?code=${code}`; }",
+        by_camera["code"],
     )
     await expect(number).to_have_text("K003")
     await expect(page.locator("#camera")).to_be_hidden()
@@ -192,7 +193,8 @@ async def test_check_in_by_keypad_scanner_and_camera(
     await page.keyboard.type("ZZZZ2222")
     await page.keyboard.press("Enter")
     await expect(notice).to_have_text(
-        "Kode booking ZZZZ 2222 tidak ditemukan. Periksa kembali kodenya, atau tanyakan kepada petugas."
+        "Kode booking ZZZZ 2222 tidak ditemukan. "
+        "Periksa kembali kodenya, atau tanyakan kepada petugas."
     )
     await page.get_by_role("button", name="OK", exact=True).click()
 
@@ -245,7 +247,9 @@ async def test_services_outside_their_hours_are_shown_before_a_tap(
     now = datetime.now(JAKARTA)
     site = server.new_site(write_site(tmp_path / "site.toml", now))
     later = later_hour(now)
-    expected = f"Buka pukul {later:02d}.00" if later > now.hour else f"Buka besok pukul {later:02d}.00"
+    expected = (
+        f"Buka pukul {later:02d}.00" if later > now.hour else f"Buka besok pukul {later:02d}.00"
+    )
     await pair(page, server, site)
     await page.locator('button.tile[data-agency="dukcapil"]').click()
     arsip = page.locator('button.service[data-service="arsip"]')

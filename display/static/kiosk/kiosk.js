@@ -21,7 +21,7 @@ import { printTicket, renderTicket } from "./ticket.js";
 const IDLE_MS = 30_000;
 const TICKET_MS = 10_000; // the ticket screen returns to the start by itself
 const NOTICE_MS = 10_000;
-const SEARCH_FROM = 9; // an agency with this many services gets a search box
+const SEARCH_FROM = 12; // an agency with this many services gets a search box
 const PHONE_SCREEN = "(max-width: 899px)"; // phones and small tablets, not kiosks
 const STAFF_ROLES = ["officer", "supervisor", "admin"];
 

@@ -33,7 +33,8 @@ export function renderTicket(article, { siteId, publicUrl, siteName, agency, ser
     wait ? el("p", { class: "t-wait" }, t("estimate", { wait })) : null,
     el("p", { class: "t-scan" }, t("scan")),
     el("img", { class: "t-qr", src: qr, alt: url, width: 160, height: 160 }),
-    el("a", { class: "t-link", href: url, id: "ticket-link" }, url),
+    // text, not a link: a tap on a kiosk must not leave the kiosk for a visitor's page
+    el("p", { class: "t-link", id: "ticket-link" }, url),
     el(
       "p",
       { class: "t-time" },
