@@ -8,8 +8,12 @@ and show every configured name as text.
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import re
+import struct
+import zlib
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +22,7 @@ import httpx
 from playwright.async_api import Page, expect
 
 from server import config
-from tests.conftest import SCREENSHOTS, write_small_site
+from tests.conftest import SCREENSHOTS, LiveServer, fresh_site_id, write_small_site
 
 DOCS_IMG = SCREENSHOTS
 
@@ -306,10 +310,10 @@ async def test_numbers_and_announcements_read_in_indonesian(server: Any, page: P
     assert missing == []
 
 
-async def busy_site(server: Any) -> tuple[str, dict[str, Any]]:
-    """The demo after a morning's start: nine calls (Loket 2 last), a counter serving,
-    two paused and four closed, people waiting at every agency."""
-    site = server.new_site()
+async def busy_site(server: Any, site: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The demo (or `site`, a copy of it) after a morning's start: nine calls (Loket 2
+    last), a counter serving, two paused and four closed, people waiting at every agency."""
+    site = site or server.new_site()
     async with client(server) as api:
         doc = (await api.get(f"/api/v1/sites/{site}")).json()
         counters = {c["id"]: c for c in doc["counters"]}
@@ -588,3 +592,262 @@ async def test_tv_publishes_this_months_ikm(server: Any, page: Page) -> None:
         )
         if os.environ.get("LOKET_SCREENSHOTS"):
             await page.screenshot(path=DOCS_IMG / "tv-ikm-portrait.png")
+
+
+# -- the media zone ------------------------------------------------------------------
+
+
+def tiny_png(rgb: tuple[int, int, int] = (0, 120, 200), size: int = 16) -> bytes:
+    """A valid PNG of one colour, made here (no image library needed)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\0" + bytes(rgb) * size
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * size))
+        + chunk(b"IEND", b"")
+    )
+
+
+# A short WebM (VP8) recorded from a canvas by the browser itself, as base64.
+RECORD_WEBM = """async ms => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 64;
+    canvas.height = 36;
+    const g = canvas.getContext("2d");
+    const stream = canvas.captureStream(15);
+    const recorder = new MediaRecorder(stream, {mimeType: "video/webm;codecs=vp8"});
+    const parts = [];
+    recorder.ondataavailable = e => parts.push(e.data);
+    let frame = 0;
+    const timer = setInterval(() => {
+        g.fillStyle = frame++ % 2 ? "#c00" : "#0c0";
+        g.fillRect(0, 0, 64, 36);
+    }, 60);
+    const done = new Promise(resolve => (recorder.onstop = resolve));
+    recorder.start();
+    await new Promise(resolve => setTimeout(resolve, ms));
+    recorder.stop();
+    await done;
+    clearInterval(timer);
+    const bytes = new Uint8Array(await new Blob(parts, {type: "video/webm"}).arrayBuffer());
+    let text = "";
+    for (const b of bytes) text += String.fromCharCode(b);
+    return btoa(text);
+}"""
+
+
+def media_site(path: Path, media: list[str], seconds: int = 2, volume: int = 0) -> Path:
+    """The small site with a TV display `tv-media` that plays `media`."""
+    import tomli_w
+
+    write_small_site(path)
+    text = path.read_text(encoding="utf-8")
+    text += tomli_w.dumps(
+        {
+            "displays": [
+                {
+                    "id": "tv-media",
+                    "name": "TV Lobby",
+                    "kind": "tv",
+                    "media": media,
+                    "media_seconds": seconds,
+                    "media_volume": volume,
+                }
+            ]
+        }
+    )
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+async def test_media_files_are_served_read_only_and_safely(redis_url: str, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    live = LiveServer(redis_url, data_dir=data)
+    live.start()
+    try:
+        site = live.new_site(media_site(tmp_path / "m.toml", ["promo.png", "bersama.png"]))
+        folder = data / "media" / site
+        folder.mkdir(parents=True)
+        png = tiny_png()
+        (folder / "promo.png").write_bytes(png)
+        (folder / "lain.png").write_bytes(png)  # on the disk, listed by no display
+        (data / "media" / "bersama.png").write_bytes(tiny_png((200, 0, 0)))  # shared folder
+        (data / "rahasia.png").write_bytes(b"secret")  # outside the media folder
+        async with httpx.AsyncClient(base_url=live.url) as api:
+            ok = await api.get(f"/media/{site}/promo.png")
+            assert ok.status_code == 200
+            assert ok.headers["content-type"] == "image/png"
+            assert ok.content == png
+            shared = await api.get(f"/media/{site}/bersama.png")
+            assert shared.status_code == 200 and shared.content == tiny_png((200, 0, 0))
+            for path in (
+                f"/media/{site}/lain.png",
+                f"/media/{site}/..%2Frahasia.png",
+                f"/media/{site}/%2E%2E%2F%2E%2E%2Frahasia.png",
+                f"/media/{site}/..%5Crahasia.png",
+                f"/media/{site}/.hidden.png",
+                f"/media/{site}/promo.png%00.txt",
+                f"/media/{site}/m.toml",
+                "/media/no-such-site/promo.png",
+            ):
+                response = await api.get(path)
+                assert response.status_code == 404, path
+                assert b"secret" not in response.content
+            assert (await api.post(f"/media/{site}/promo.png")).status_code == 405
+        # Raw dot segments, as a client that does not normalise them would send them.
+        for raw in (f"/media/{site}/../rahasia.png", f"/media/{site}/../../rahasia.png"):
+            reader, writer = await asyncio.open_connection("127.0.0.1", live.port)
+            writer.write(f"GET {raw} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            answer = await reader.read()
+            writer.close()
+            assert answer.startswith(b"HTTP/1.1 404"), (raw, answer[:80])
+            assert b"secret" not in answer
+    finally:
+        live.stop()
+
+
+async def test_media_zone_plays_in_turn_beside_the_calls_and_ducks_for_calls(
+    redis_url: str, tmp_path: Path, page: Page
+) -> None:
+    await page.goto("about:blank")
+    webm = base64.b64decode(await page.evaluate(RECORD_WEBM, 2500))
+    assert webm[:4] == b"\x1a\x45\xdf\xa3"  # EBML: a WebM file
+    data = tmp_path / "data"
+    live = LiveServer(redis_url, data_dir=data)
+    live.start()
+    try:
+        path = media_site(tmp_path / "m.toml", ["promo.png", "klip.webm"], seconds=2, volume=50)
+        site = live.new_site(path)
+        folder = data / "media" / site
+        folder.mkdir(parents=True)
+        (folder / "promo.png").write_bytes(tiny_png())
+        (folder / "klip.webm").write_bytes(webm)
+
+        await open_tv(page, live, site, "?display=tv-media")
+        zone = page.locator("#media")
+        await expect(zone).to_be_visible()
+        # In turn, and round again: the image, the video (to its end), the image.
+        await expect(zone).to_have_attribute("data-current", "promo.png")
+        await expect(zone).to_have_attribute("data-kind", "image")
+        await expect(page.locator("#media img")).to_be_visible()
+        await expect(zone).to_have_attribute("data-current", "klip.webm", timeout=5000)
+        await expect(page.locator("#media video")).to_be_visible()
+        await page.wait_for_function("() => window.loket.media.video.currentTime > 0", timeout=5000)
+        await expect(zone).to_have_attribute("data-current", "promo.png", timeout=8000)
+        await expect(zone).to_have_attribute("data-current", "klip.webm", timeout=5000)
+
+        # Beside the calls: it covers no panel, the call stays the biggest text, and every
+        # text is still legible.
+        assert await page.evaluate(OVERLAPS) == []
+        covered = await page.evaluate(
+            """() => {
+                const m = document.getElementById("media").getBoundingClientRect();
+                return [...document.querySelectorAll(".tv-main .panel")].filter(el => {
+                    const r = el.getBoundingClientRect();
+                    return r.left < m.right && m.left < r.right
+                        && r.top < m.bottom && m.top < r.bottom;
+                }).length;
+            }"""
+        )
+        assert covered == 0
+        sizes = await page.evaluate(TEXT_SIZES)
+        assert min(t["size"] for t in sizes) >= 0.03 * 768
+        biggest = max(sizes, key=lambda t: t["size"])
+        assert biggest["what"].startswith("#call-number")
+
+        # The video has its sound (volume 50) until a number is announced: then it is
+        # muted, and it gets its sound back when the announcer is done.
+        assert not await page.evaluate("() => window.loket.media.video.muted")
+        await page.evaluate(SILENT)
+        await page.evaluate("() => { window.loket.announcer.silentRate = 2; }")
+        async with client(live) as api:
+            ticket = await call(api, site, "umum", "loket-1")
+        await page.wait_for_function(
+            "() => window.loket.announcer.queue.length > 0 && window.loket.media.video.muted",
+            timeout=3000,
+        )
+        assert await zone.get_attribute("data-muted") == "true"
+        # The call's panel is bigger than the media zone.
+        await expect(page.locator("#call-number")).to_have_text(ticket["number"])
+        now = await page.locator("#now").bounding_box()
+        media = await zone.bounding_box()
+        assert now and media and now["width"] * now["height"] > media["width"] * media["height"]
+        await page.wait_for_function(
+            "() => window.loket.announcer.queue.length === 0", timeout=10000
+        )
+        assert await page.evaluate("() => window.loket.media.video.muted") is False
+        assert await page.evaluate("() => window.loket.announcer.spoken") == [
+            f"Nomor antrian {ticket['number']}, silakan menuju Loket 1"
+        ]
+    finally:
+        live.stop()
+
+
+# A promotional slide drawn by the browser (a PNG), for the documentation's screenshot.
+DRAW_SLIDE = """() => {
+    const c = document.createElement("canvas");
+    c.width = 1280;
+    c.height = 720;
+    const g = c.getContext("2d");
+    const grad = g.createLinearGradient(0, 0, 1280, 720);
+    grad.addColorStop(0, "#0b5394");
+    grad.addColorStop(1, "#38761d");
+    g.fillStyle = grad;
+    g.fillRect(0, 0, 1280, 720);
+    g.fillStyle = "#fff";
+    g.textAlign = "center";
+    g.font = "bold 92px sans-serif";
+    g.fillText("Cetak KTP-el", 640, 280);
+    g.font = "bold 92px sans-serif";
+    g.fillText("langsung jadi", 640, 390);
+    g.font = "56px sans-serif";
+    g.fillText("Gratis, di Loket Disdukcapil", 640, 520);
+    return c.toDataURL("image/png").split(",")[1];
+}"""
+
+
+async def test_a_busy_site_with_a_media_zone_stays_legible(
+    redis_url: str, tmp_path: Path, page: Page
+) -> None:
+    """The demo with a media display at 1366x768: the zone takes the right column's top,
+    every text stays at 3 % of the height and nothing is cut off. Writes
+    docs/img/tv-media.png (at 1920x1080)."""
+    await page.goto("about:blank")
+    slide = base64.b64decode(await page.evaluate(DRAW_SLIDE))
+    data = tmp_path / "data"
+    live = LiveServer(redis_url, data_dir=data)
+    live.start()
+    try:
+        demo = config.load_demo(fresh_site_id("m"))
+        tv = config.Display(
+            id="tv-media", name="TV Lobby Utama", media=("ktp-el.png",), media_seconds=10
+        )
+        site = replace(demo, displays=(*demo.displays, tv))
+        live.run(live.store.load_config(site))
+        (data / "media").mkdir(parents=True)
+        (data / "media" / "ktp-el.png").write_bytes(slide)
+        await busy_site(live, site.id)
+        for width, height in ((1366, 768), (1920, 1080)):
+            await page.set_viewport_size({"width": width, "height": height})
+            await open_tv(page, live, site.id, "?display=tv-media")
+            await expect(page.locator("#call-counter")).to_have_text("Loket 2")
+            await expect(page.locator("#media")).to_have_attribute("data-current", "ktp-el.png")
+            await page.wait_for_function(
+                "() => document.querySelector('#media img').naturalWidth > 0"
+            )
+            sizes = await page.evaluate(TEXT_SIZES)
+            small = [t["what"] for t in sizes if t["size"] < 0.03 * height]
+            assert small == [], f"{width}x{height}"
+            assert await page.evaluate(CUT_NAMES) == []
+            assert await page.evaluate(OVERLAPS) == []
+            assert await page.evaluate(NO_PAGE_OVERFLOW)
+        DOCS_IMG.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=DOCS_IMG / "tv-media.png")
+    finally:
+        live.stop()

@@ -101,6 +101,7 @@ export class TvView {
 
   renderRecent(state) {
     this.lastState = state;
+    this.fitRecent(); // the call above may have grown: never more rows than fit
     const calls = state.recent.filter((t) => t.counter?.name);
     this.recentRows.forEach((slot, i) => {
       const ticket = i < this.recentFit ? calls[i] : null;
@@ -179,19 +180,21 @@ export class TvView {
   fit() {
     this.counterPager.layout();
     this.waitingPager.layout();
+    if (this.fitRecent() && this.lastState) this.renderRecent(this.lastState);
+    this.fitTicker();
+  }
+
+  // How many last calls fit the list's height (one column); true when that changed.
+  fitRecent() {
     const list = getComputedStyle(this.recentList);
     const rowH = Number.parseFloat(list.gridAutoRows) || 1;
     const gap = Number.parseFloat(list.rowGap) || 0;
-    const cols = list.gridTemplateColumns.split(" ").filter(Boolean).length || 1;
     const room = Math.floor((this.recentList.clientHeight + gap) / (rowH + gap));
-    const rows = Math.max(1, Math.min(room, Math.ceil(RECENT_LIMIT / cols)));
-    this.recentList.style.setProperty("--recent-rows", String(rows));
-    const fit = Math.min(RECENT_LIMIT, rows * cols);
-    if (fit !== this.recentFit) {
-      this.recentFit = fit;
-      if (this.lastState) this.renderRecent(this.lastState);
-    }
-    this.fitTicker();
+    const fit = Math.max(1, Math.min(room, RECENT_LIMIT));
+    this.recentList.style.setProperty("--recent-rows", String(fit));
+    if (fit === this.recentFit) return false;
+    this.recentFit = fit;
+    return true;
   }
 
   setTicker(text) {
