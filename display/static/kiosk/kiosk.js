@@ -12,9 +12,9 @@ import { formatDate, formatTime } from "../ticket/format.js";
 import { applyStatic, bindSwitch, getLang, setLang, translator } from "../ticket/i18n.js";
 import { agencyTiles, availability, matches, serviceButtons } from "./catalogue.js";
 import { Camera, CODE_ALPHABET, CODE_LENGTH, ScanBuffer, acceptChar, cameraSupported, codeBoxes } from "./checkin.js";
-import { localNow } from "./hours.js";
 import { keys } from "./keyboard.js";
-import { explainRemote, remembered, remember, remoteList, takeRemote } from "./remote.js";
+import { explainCheckIn, explainTake, opensAt } from "./messages.js";
+import { PhonePage } from "./remote.js";
 import { STRINGS } from "./strings.js";
 import { printTicket, renderTicket } from "./ticket.js";
 
@@ -56,11 +56,12 @@ const view = {
 };
 const scan = new ScanBuffer();
 const camera = new Camera($("camera-video"), (code) => checkIn(code), () => show($("camera"), false));
+let phone = null; // the phone page (remote.js), when this is one
 let idleTimer = null;
 let noticeTimer = null;
 let stateTimer = null;
 
-const when = () => ({ holidays: (view.site && view.site.holidays) || [], timeZone: config.timezone, now: new Date() });
+const hoursNow = () => ({ holidays: (view.site && view.site.holidays) || [], timeZone: config.timezone, now: new Date() });
 const hasBookings = () => Boolean(view.site && view.site.services.some((service) => service.bookings));
 
 // ---------------------------------------------------------------- rendering
@@ -79,7 +80,7 @@ function renderServices() {
   show($("search"), searching);
   const shown = searching && view.search.trim() ? all.filter((service) => matches(service, view.search)) : all;
   $("search-count").textContent = searching && view.search.trim() ? t("search_count", { n: shown.length, total: all.length }) : "";
-  const options = { waiting: view.waiting, quotaLeft: view.quotaLeft, when: when(), lang: getLang() };
+  const options = { waiting: view.waiting, quotaLeft: view.quotaLeft, when: hoursNow(), lang: getLang() };
   if (!shown.length && all.length) box.append(Object.assign(document.createElement("p"), { className: "empty", textContent: t("search_none", { q: view.search.trim() }) }));
   else box.append(...serviceButtons(shown, options, t, take));
   show($("priority"), priorityAllowed());
@@ -93,17 +94,6 @@ function renderCode() {
   $("checkin-go").disabled = view.code.length !== CODE_LENGTH;
 }
 
-function renderRemote() {
-  const options = { waiting: view.waiting, quotaLeft: view.quotaLeft, when: when(), lang: getLang() };
-  clear($("remote-services")).append(...remoteList(view.site, options, t, takeFromPhone));
-  const mine = remembered(config.site, localNow(new Date(), config.timezone).date);
-  show($("remote-mine"), Boolean(mine));
-  if (mine) {
-    $("remote-mine-text").textContent = t("remote_mine", { number: mine.number });
-    $("remote-mine-link").href = mine.url;
-  }
-}
-
 function render() {
   applyStatic(document, t);
   $("service-search").placeholder = t("search_placeholder");
@@ -115,11 +105,11 @@ function render() {
   $("reception").setAttribute("aria-pressed", String(view.reception));
   document.body.classList.toggle("reception-mode", view.reception);
   document.body.classList.toggle("on-ticket", view.screen === "ticket");
-  if (!view.site) return;
   if (view.mode === "remote") {
-    renderRemote();
+    phone.render();
     return;
   }
+  if (!view.site) return;
   show($("checkin-entry"), hasBookings());
   if (view.screen === "agencies") clear($("agencies")).append(...agencyTiles(view.site, t, pickAgency));
   if (view.screen === "services") renderServices();
@@ -163,7 +153,7 @@ function tick() {
   if (minute !== view.minute) {
     // opening hours move on: "Buka pukul 08.00" becomes a service to take
     view.minute = minute;
-    if (view.mode === "remote" && !view.busy) renderRemote();
+    if (view.mode === "remote") phone.render();
     if (view.mode === "kiosk" && view.screen === "services" && !view.busy) renderServices();
   }
 }
@@ -278,39 +268,7 @@ async function onEvent(event) {
 
 // ---------------------------------------------------------------- taking a ticket
 
-// "pukul 08.00" today, "besok pukul 08.00" tomorrow, else the weekday and date: in the
-// site's zone.
-function opensAt(iso) {
-  const lang = getLang();
-  const time = formatTime(iso, lang, config.timezone);
-  const day = (at) => formatDate(at, lang, config.timezone);
-  const tomorrow = new Date(Date.now() + 86_400_000).toISOString();
-  if (day(iso) === day()) return t("at_time", { time });
-  if (day(iso) === day(tomorrow)) return t("tomorrow_at", { time });
-  return t("day_at", { day: day(iso), time });
-}
-
-function explain(err, service, priority) {
-  if (!(err instanceof ApiError)) return t("err_other", { message: String(err) });
-  if (err.code === "quota_reached") {
-    view.quotaLeft[service.id] = 0;
-    return t("err_quota");
-  }
-  if (err.code === "service_closed_now" || err.code === "holiday") {
-    const next = err.details && err.details.next_open;
-    const base = t(err.code === "holiday" ? "err_holiday" : "err_closed_now");
-    return next ? `${base} ${t("opens_at", { when: opensAt(next) })}` : base;
-  }
-  if (err.code === "service_closed") {
-    if (service) service.open = false;
-    return t("err_closed");
-  }
-  if (err.status === 429) return t("err_rate");
-  if (err.status === 403 && priority) return t("err_priority");
-  if (err.status === 401 || err.status === 403) return t("err_auth");
-  if (err.status === 0 || err.status >= 502) return t("err_network");
-  return t("err_other", { message: err.message });
-}
+const when = (iso) => opensAt(iso, t, getLang(), config.timezone);
 
 function issued(answer, service, agency, booking = null) {
   view.issued = { answer, service, agency, booking };
@@ -320,7 +278,7 @@ function issued(answer, service, agency, booking = null) {
 }
 
 async function take(service) {
-  if (view.busy || availability(service, view.quotaLeft, when()) !== "open") return;
+  if (view.busy || availability(service, view.quotaLeft, hoursNow()) !== "open") return;
   const priority = view.priority && priorityAllowed();
   busy(true, t("taking"));
   try {
@@ -328,7 +286,9 @@ async function take(service) {
     if (priority) body.priority = true;
     issued(await retrying("POST", `${sitePath}/tickets`, { body, tries: 3 }), service, view.agency);
   } catch (err) {
-    const message = explain(err, service, priority);
+    if (err instanceof ApiError && err.code === "quota_reached") view.quotaLeft[service.id] = 0;
+    if (err instanceof ApiError && err.code === "service_closed") service.open = false;
+    const message = explainTake(err, { priority }, t, when);
     renderServices();
     notice(message);
   } finally {
@@ -337,24 +297,6 @@ async function take(service) {
 }
 
 // ---------------------------------------------------------------- check-in of a booking
-
-function explainCheckIn(err, code) {
-  if (!(err instanceof ApiError)) return t("err_other", { message: String(err) });
-  const shown = `${code.slice(0, 4)} ${code.slice(4)}`;
-  if (err.status === 404) return t("err_code_unknown", { code: shown });
-  if (err.code === "too_early") {
-    const at = err.details && err.details.opens_at;
-    return at ? t("err_too_early", { when: opensAt(at) }) : t("err_too_early", { when: "" });
-  }
-  if (err.code === "too_late") return t("err_too_late");
-  if (err.code === "already_checked_in") {
-    const number = (err.message.match(/ticket ([A-Z0-9]+)/) || [])[1];
-    return number ? t("err_checked_in", { number }) : t("err_checked_in_plain");
-  }
-  if (err.code === "booking_cancelled") return t("err_booking_cancelled");
-  if (err.code === "booking_expired") return t("err_booking_expired");
-  return explain(err, null, false);
-}
 
 async function checkIn(code) {
   if (view.busy || view.mode !== "kiosk") return;
@@ -371,7 +313,7 @@ async function checkIn(code) {
     if (!(err instanceof ApiError) || err.status !== 404) view.code = "";
     else view.code = code; // a typo: let the visitor correct it
     if (view.screen === "checkin") renderCode();
-    notice(explainCheckIn(err, code));
+    notice(explainCheckIn(err, code, t, when));
   } finally {
     busy(false);
   }
@@ -420,41 +362,6 @@ function searchKey(key) {
   else input.value += key.toLowerCase();
   view.search = input.value;
   renderServices();
-}
-
-// ---------------------------------------------------------------- phone tickets
-
-async function takeFromPhone(service) {
-  if (view.busy || availability(service, view.quotaLeft, when()) !== "open") return;
-  busy(true, t("taking_remote"));
-  try {
-    const answer = await takeRemote(sitePath, service);
-    remember(config.site, localNow(new Date(), config.timezone).date, answer);
-    window.location.assign(answer.status_url);
-  } catch (err) {
-    busy(false);
-    notice(explainRemote(err, t, opensAt));
-  }
-}
-
-async function launchRemote() {
-  try {
-    view.site = await api("GET", sitePath);
-  } catch {
-    show($("remote"), true);
-    clear($("remote-services")).append(Object.assign(document.createElement("p"), { className: "empty", textContent: t("err_site") }));
-    return;
-  }
-  view.mode = "remote";
-  document.body.classList.add("phone");
-  show($("remote"), true);
-  render();
-  try {
-    applyState(await api("GET", `${sitePath}/state`));
-    renderRemote();
-  } catch {
-    // the counts are a nicety
-  }
 }
 
 // ---------------------------------------------------------------- start
@@ -528,7 +435,14 @@ async function start() {
     show($("pairing"), false);
     await launch();
   } else if (!config.setup && window.matchMedia(PHONE_SCREEN).matches) {
-    await launchRemote();
+    phone = new PhonePage({
+      site: config.site,
+      sitePath,
+      timeZone: config.timezone,
+      t,
+      ui: { busy, notice, hours: hoursNow, when },
+    });
+    if (await phone.start()) view.mode = "remote";
   } else {
     show($("pairing"), true); // "Kiosk belum siap" (or, at ?setup=1, the instructions)
     render();

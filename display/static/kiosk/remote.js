@@ -3,9 +3,12 @@
 // `POST .../phone-tickets` and the phone goes straight to the ticket's status page.
 // The phone remembers today's number, so coming back here leads to it again.
 
-import { ApiError, retrying } from "../common/api.js";
-import { el } from "../ticket/dom.js";
-import { serviceButtons } from "./catalogue.js";
+import { api, retrying } from "../common/api.js";
+import { clear, el, show } from "../ticket/dom.js";
+import { getLang } from "../ticket/i18n.js";
+import { availability, serviceButtons } from "./catalogue.js";
+import { localNow } from "./hours.js";
+import { explainRemote } from "./messages.js";
 
 const KEY = "loket.phoneTicket";
 
@@ -32,25 +35,6 @@ export function remoteList(site, options, t, onPick) {
     .filter(Boolean);
 }
 
-export async function takeRemote(sitePath, service) {
-  return retrying("POST", `${sitePath}/phone-tickets`, { body: { service: service.id }, tries: 3 });
-}
-
-export function explainRemote(err, t, opensAt) {
-  if (!(err instanceof ApiError)) return t("err_other", { message: String(err) });
-  if (err.code === "service_closed_now" || err.code === "holiday") {
-    const next = err.details && err.details.next_open;
-    const base = t(err.code === "holiday" ? "err_holiday" : "err_closed_now");
-    return next ? `${base} ${t("opens_at", { when: opensAt(next) })}` : base;
-  }
-  if (err.code === "quota_reached") return t("err_quota");
-  if (err.code === "service_closed") return t("err_closed");
-  if (err.code === "remote_ticket_not_allowed") return t("err_remote_not_allowed");
-  if (err.status === 429) return t("err_rate_phone");
-  if (err.status === 0 || err.status >= 502) return t("err_network");
-  return t("err_other", { message: err.message });
-}
-
 export function remember(siteId, day, answer) {
   try {
     localStorage.setItem(`${KEY}.${siteId}`, JSON.stringify({ day, number: answer.ticket.number, url: answer.status_url }));
@@ -66,5 +50,69 @@ export function remembered(siteId, day) {
     return saved && saved.day === day && typeof saved.url === "string" && saved.url.startsWith("/t/") ? saved : null;
   } catch {
     return null;
+  }
+}
+
+const $ = (id) => document.getElementById(id);
+
+// The page on a phone. `ui`: the kiosk's busy(on, text), notice(text), hours() (the
+// opening-hours context: holidays, zone, now) and when(iso) (an opening time in words).
+export class PhonePage {
+  constructor({ site, sitePath, timeZone, t, ui }) {
+    Object.assign(this, { siteId: site, sitePath, timeZone, t, ui });
+    this.site = null;
+    this.waiting = {};
+    this.busy = false;
+  }
+
+  today() {
+    return localNow(new Date(), this.timeZone).date;
+  }
+
+  // false when the site could not be read (then the page says so).
+  async start() {
+    show($("remote"), true);
+    document.body.classList.add("phone");
+    try {
+      this.site = await api("GET", this.sitePath);
+    } catch {
+      clear($("remote-services")).append(el("p", { class: "empty" }, this.t("err_site")));
+      return false;
+    }
+    this.render();
+    try {
+      this.waiting = (await api("GET", `${this.sitePath}/state`)).waiting || {};
+      this.render();
+    } catch {
+      // the counts are a nicety
+    }
+    return true;
+  }
+
+  render() {
+    if (!this.site || this.busy) return;
+    const options = { waiting: this.waiting, quotaLeft: {}, when: this.ui.hours(), lang: getLang() };
+    clear($("remote-services")).append(...remoteList(this.site, options, this.t, (service) => this.take(service)));
+    const mine = remembered(this.siteId, this.today());
+    show($("remote-mine"), Boolean(mine));
+    if (mine) {
+      $("remote-mine-text").textContent = this.t("remote_mine", { number: mine.number });
+      $("remote-mine-link").href = mine.url;
+    }
+  }
+
+  async take(service) {
+    if (this.busy || availability(service, {}, this.ui.hours()) !== "open") return;
+    this.busy = true;
+    this.ui.busy(true, this.t("taking_remote"));
+    try {
+      const answer = await retrying("POST", `${this.sitePath}/phone-tickets`, { body: { service: service.id }, tries: 3 });
+      remember(this.siteId, this.today(), answer);
+      window.location.assign(answer.status_url);
+    } catch (err) {
+      this.busy = false;
+      this.ui.busy(false);
+      this.ui.notice(explainRemote(err, this.t, this.ui.when));
+    }
   }
 }
