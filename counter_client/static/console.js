@@ -5,11 +5,15 @@ import { api, ApiError, retrying } from "/static/display/common/api.js";
 import { allowedActions, CONFIRM } from "./state.js";
 import { errorText, t } from "./strings.js";
 import { confirmDialog, pickService, unstartedDialog } from "./dialogs.js";
-import { counterConfig, serviceName } from "./render.js";
+import { agencyLabel, counterConfig, serviceName } from "./render.js";
 import { startLive } from "./live.js";
 
 const RETRY_TRIES = 10; // about a minute of backoff before giving up on an action
 const MESSAGE_MS = 6000;
+// The server undoes within 10 s of the action (domain.UNDO_WINDOW_S); the offer ends a
+// little earlier, since its clock started when the answer arrived.
+export const UNDO_OFFER_MS = 9000;
+const UNDOABLE = new Set(["next", "no-show", "transfer"]);
 
 // A 403 that means "not your counter" (not, say, a stale CSRF cookie).
 function notAssigned(err) {
@@ -25,18 +29,39 @@ export function counterPath(siteId, counterId, action = "") {
 export function createConsole({ store, siteId, hooks }) {
   let live = null;
   let messageTimer = null;
+  let undoTimer = null;
+  let offerCount = 0;
   let generation = 0; // bumps on every counter switch: late answers for the old one are dropped
   let epoch = 0; // bumps on every action: a read started before it may be stale
 
+  // `text` is a function that answers the words in the current language (the message is
+  // drawn again when the officer switches language), or "" to clear.
   function say(text, kind = "info") {
     clearTimeout(messageTimer);
     store.set({ message: text ? { text, kind } : null });
     if (text && kind !== "error") messageTimer = setTimeout(() => store.set({ message: null }), MESSAGE_MS);
   }
 
+  // The "Urungkan" toast after next, no-show and transfer: {action, number} or null.
+  function offerUndo(offer) {
+    clearTimeout(undoTimer);
+    store.set({ undo: offer && { ...offer, id: (offerCount += 1) } });
+    if (offer) undoTimer = setTimeout(() => store.set({ undo: null }), UNDO_OFFER_MS);
+  }
+
+  function undoOffer(action, data, before) {
+    if (!UNDOABLE.has(action)) return null;
+    if (action === "next") {
+      const called = data && data.ticket;
+      if (!called && !before) return null; // nothing happened
+      return { action, number: called ? called.number : before.number, called: Boolean(called) };
+    }
+    return { action, number: before ? before.number : data.ticket ? data.ticket.number : "" };
+  }
+
   async function handleReadError(err) {
     if (!(err instanceof ApiError)) throw err;
-    if (err.status === 401) return hooks.signedOut(t("err_unauthorized"));
+    if (err.status === 401) return hooks.signedOut(() => t("err_unauthorized"));
     if (notAssigned(err)) return store.set({ forbidden: true });
     if (err.status === 404) return hooks.counterGone(store.get().counterId);
     // network or server trouble: the stream's reconnect triggers a resync later
@@ -86,6 +111,13 @@ export function createConsole({ store, siteId, hooks }) {
     const counterName = state.counter ? state.counter.name : "";
     const ticket = data && data.ticket;
     if (action === "next" && !ticket) return t("queue_empty_next");
+    if (action === "undo") {
+      // `before` is the offer: {action, number, called}
+      const parts = [];
+      if (before.action === "next" && before.called) parts.push(t("undone_waiting", { number: before.number }));
+      if (ticket) parts.push(t("undone_back", { number: ticket.number }));
+      return [t("undone"), ...parts].join(" ");
+    }
     if (data && data.counter) return t(`done_${action}`);
     const number = ticket ? ticket.number : before ? before.number : "";
     const service = ticket ? serviceName(state.site, ticket.service) : "";
@@ -116,8 +148,21 @@ export function createConsole({ store, siteId, hooks }) {
       return ok ? {} : null;
     }
     if (action === "transfer") {
-      const service = await pickService({ site: state.site, exclude: ticket && ticket.service, number: ticket ? ticket.number : "" });
-      return service ? { body: { service: service.id } } : null;
+      const number = ticket ? ticket.number : "";
+      const agency = ticket ? ticket.agency : null;
+      const service = await pickService({ site: state.site, exclude: ticket && ticket.service, agency, number });
+      if (!service) return null;
+      if (agency && service.agency !== agency) {
+        // Another agency: its own queue, other rules. Ask once more, by name.
+        const vars = { number, service: service.name, agency: agencyLabel(state.site, service.agency) };
+        const ok = await confirmDialog({
+          title: t("confirm_transfer_agency_title", vars),
+          text: t("confirm_transfer_agency_text", vars),
+          ok: t("confirm_transfer_agency_ok", vars),
+        });
+        if (!ok) return null;
+      }
+      return { body: { service: service.id } };
     }
     return {};
   }
@@ -141,7 +186,7 @@ export function createConsole({ store, siteId, hooks }) {
     if (!held || held.number !== before.number || !allowedActions(now.status, held).has(action)) {
       // It changed while the dialog was open (another tab, a pedal): the answer was
       // about a ticket that is no longer there. Let the officer look again.
-      say(t("changed_elsewhere"), "warn");
+      say(() => t("changed_elsewhere"), "warn");
       refreshCounter();
       return null;
     }
@@ -152,6 +197,7 @@ export function createConsole({ store, siteId, hooks }) {
   async function act(action, extra = {}) {
     const state = store.get();
     if (state.busy || preparing || state.forbidden || !state.counter) return;
+    if (action === "undo") return undo();
     if (action === "pause-toggle") action = state.counter.status === "paused" ? "resume" : "pause";
     if (!allowedActions(state.counter.status, state.counter.ticket).has(action)) return;
     const mine = generation;
@@ -181,11 +227,21 @@ export function createConsole({ store, siteId, hooks }) {
     return action === "call" ? { body: { ticket: extra.ticket.id } } : {};
   }
 
+  // Take back the last next, no-show or transfer, while the toast offers it.
+  async function undo() {
+    const offer = store.get().undo;
+    if (!offer) return;
+    offerUndo(null);
+    store.set({ busy: "undo" });
+    await send("undo", {}, offer, generation);
+  }
+
   async function send(action, plan, before, mine) {
     const { counterId } = store.get();
     epoch += 1;
     store.set({ busy: action });
     say("");
+    offerUndo(null);
     const post = (name, body) =>
       retrying("POST", counterPath(siteId, counterId, name), {
         body,
@@ -195,25 +251,27 @@ export function createConsole({ store, siteId, hooks }) {
     try {
       // "Tidak hadir" in the unstarted dialog: the held ticket is a no-show, then call.
       // Should the call fail, the no-show stands (it is true) and the error is shown.
-      let prefix = "";
+      let prefix = () => "";
       if (plan.noShowFirst) {
         await post("no-show");
         if (mine !== generation) return;
         epoch += 1;
-        prefix = `${t("done_no-show", { number: before ? before.number : "" })} `;
+        prefix = () => `${t("done_no-show", { number: before ? before.number : "" })} `;
       }
       const data = await post(action, plan.body);
       if (mine !== generation) return;
       store.set({ retryingAction: false, busy: null });
       epoch += 1;
       applyAnswer(action, data);
-      say(prefix + successText(action, data, before), action === "next" && !data.ticket ? "warn" : "ok");
+      const empty = action === "next" && !data.ticket;
+      say(() => prefix() + successText(action, data, before), empty ? "warn" : "ok");
+      offerUndo(undoOffer(action, data, before));
     } catch (err) {
       store.set({ retryingAction: false, busy: null });
       if (mine !== generation) return;
-      if (err instanceof ApiError && err.status === 401) return hooks.signedOut(t("err_unauthorized"));
+      if (err instanceof ApiError && err.status === 401) return hooks.signedOut(() => t("err_unauthorized"));
       if (notAssigned(err)) store.set({ forbidden: true });
-      say(errorText(err), "error");
+      say(() => errorText(err), "error");
     } finally {
       if (store.get().busy === action) store.set({ busy: null });
     }
@@ -235,6 +293,7 @@ export function createConsole({ store, siteId, hooks }) {
       forbidden: false,
       busy: null,
       message: null,
+      undo: null,
       streamOnline: true,
       retryingAction: false,
     });
@@ -248,7 +307,7 @@ export function createConsole({ store, siteId, hooks }) {
         refreshCounter,
         refreshQueue,
         refreshSite: hooks.siteChanged,
-        changedElsewhere: () => say(t("changed_elsewhere")),
+        changedElsewhere: () => say(() => t("changed_elsewhere")),
       },
     });
   }
@@ -258,6 +317,7 @@ export function createConsole({ store, siteId, hooks }) {
     if (live) live.stop();
     live = null;
     clearTimeout(messageTimer);
+    offerUndo(null);
   }
 
   // A safety net: figures and state once a minute even if nothing happened.

@@ -95,11 +95,18 @@ store.subscribe((state) => {
 
 // ------------------------------------------------------------------ login
 
+// The login form's error, as a function of the language (drawn again on a switch).
+let loginError = () => "";
+function sayLoginError(text) {
+  loginError = typeof text === "function" ? text : () => text;
+  $("login-error").textContent = loginError();
+}
+
 function showLogin(message = "") {
   counter.close();
   store.set({ me: null, counterId: null, counter: null });
   show("login");
-  $("login-error").textContent = message;
+  sayLoginError(message);
   $("login-password").value = "";
   $("login-username").focus();
 }
@@ -114,14 +121,14 @@ $("login-form").addEventListener("submit", async (event) => {
   if (submit.disabled) return;
   submit.disabled = true;
   submit.textContent = t("logging_in");
-  $("login-error").textContent = "";
+  sayLoginError("");
   try {
     const me = await login($("login-username").value.trim(), $("login-password").value);
     if (!me) throw new ApiError(401, "unauthorized", "");
     await afterLogin(me);
   } catch (err) {
     const wrong = err instanceof ApiError && (err.status === 401 || err.status === 400 || err.status === 422);
-    $("login-error").textContent = wrong ? t("login_failed") : errorText(err);
+    sayLoginError(() => (wrong ? t("login_failed") : errorText(err)));
     $("login-password").select();
   } finally {
     submit.disabled = false;
@@ -232,22 +239,33 @@ async function afterLogin(me) {
   if (remembered && counterConfig(site, remembered) && (isStaff(me) || mayUse(me, site, remembered))) {
     return openConsole(remembered);
   }
+  // An officer of exactly one counter has nothing to choose.
+  const mine = usableCounters(me, site);
+  if (!isStaff(me) && mine.length === 1) return chooseCounter(mine[0].id);
   return showPicker();
 }
 
 // ------------------------------------------------------------------ buttons, keys, language
 
 for (const button of document.querySelectorAll("#actions [data-action]")) {
-  button.addEventListener("click", () => {
-    button.blur(); // so Space means Next, not "press the last clicked button again"
+  button.addEventListener("click", (event) => {
+    // A mouse click leaves the focus on the page, so that Space means Next again; a
+    // keyboard press (detail 0) keeps it where the officer put it.
+    if (event.detail > 0) button.blur();
     counter.act(button.dataset.action);
   });
 }
+
+$("undo-button").addEventListener("click", (event) => {
+  if (event.detail > 0) $("undo-button").blur();
+  counter.act("undo");
+});
 
 installShortcuts({ enabled: () => view === "console", act: (action) => counter.act(action) });
 
 function drawLanguage() {
   translatePage();
+  $("login-error").textContent = loginError();
   const other = lang() === "id" ? "en" : "id";
   $("lang").textContent = other === "en" ? "English" : "Bahasa Indonesia";
   $("lang").lang = other;
@@ -255,8 +273,8 @@ function drawLanguage() {
   if (view === "console") renderConsole(store.get(), { onCall });
 }
 
-$("lang").addEventListener("click", () => {
-  $("lang").blur();
+$("lang").addEventListener("click", (event) => {
+  if (event.detail > 0) $("lang").blur();
   setLang(lang() === "id" ? "en" : "id");
   drawLanguage();
 });

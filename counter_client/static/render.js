@@ -16,6 +16,12 @@ function agencyName(site, agencyId) {
   return agency ? agency.short_name || agency.name : agencyId;
 }
 
+// The agency's full name, for a question that must leave no doubt.
+export function agencyLabel(site, agencyId) {
+  const agency = site.agencies.find((a) => a.id === agencyId);
+  return agency ? agency.name : agencyId;
+}
+
 export function counterConfig(site, counterId) {
   if (!site || !counterId) return null;
   return site.counters.find((c) => c.id === counterId) || null;
@@ -93,7 +99,9 @@ export function renderTimer(state) {
   if (ticket && ticket.status === "serving") {
     text = t("serving_for", { time: clock(secondsSince(ticket.started_at)) });
   } else if (ticket && ticket.status === "called") {
-    text = t("called_for", { time: clock(secondsSince(ticket.called_at)) });
+    // "Dipanggil baru saja", then whole minutes: a running 00:07 reads as noise here.
+    const minutes = Math.floor((secondsSince(ticket.called_at) || 0) / 60);
+    text = minutes < 1 ? t("called_just_now") : t("called_minutes", { n: minutes });
   }
   $("ticket-timer").textContent = text;
   for (const item of document.querySelectorAll("#waiting-list [data-issued]")) {
@@ -133,10 +141,34 @@ export function renderNotice(state) {
   notice.dataset.kind = kind;
 }
 
+// The message's text is a function of the language: drawn again after a switch.
 export function renderMessage(state) {
   const message = $("message");
-  message.textContent = state.message ? state.message.text : "";
+  const text = state.message ? state.message.text : "";
+  message.textContent = typeof text === "function" ? text() : text;
   message.dataset.kind = state.message ? state.message.kind : "";
+}
+
+const ACTION_LABELS = { next: "act_next", "no-show": "act_no_show", transfer: "act_transfer" };
+
+// The "Urungkan" toast, while the last next, no-show or transfer may be undone.
+export function renderUndo(state) {
+  const toast = $("undo-toast");
+  const offer = state.forbidden ? null : state.undo;
+  const key = offer ? String(offer.id) : "";
+  if (key !== toast.dataset.offer) {
+    // a new offer (or none): the countdown bar starts again
+    toast.dataset.offer = key;
+    const bar = $("undo-bar");
+    bar.classList.remove("running");
+    if (offer) {
+      void bar.offsetWidth;
+      bar.classList.add("running");
+    }
+  }
+  toast.hidden = !offer;
+  if (offer) $("undo-text").textContent = t("undo_offer", { action: t(ACTION_LABELS[offer.action]) });
+  $("undo-button").disabled = Boolean(state.busy);
 }
 
 export function renderWaiting(state) {
@@ -202,6 +234,7 @@ export function renderConsole(state, { onCall }) {
   renderTicket(state);
   renderActions(state);
   renderMessage(state);
+  renderUndo(state);
   renderWaiting(state);
   renderQueue(state, onCall);
   renderToday(state);

@@ -64,6 +64,7 @@ export function initialState(site) {
     queue: [], // waiting tickets of this counter, call order
     forbidden: false, // the server said we may not act here
     busy: null, // the action in flight, or null
+    undo: null, // the offer to undo the last next, no-show or transfer: {id, action, number, called}
     online: true,
   };
 }
@@ -92,6 +93,10 @@ export function applyEvent(counter, event) {
     case "ticket.finished":
     case "ticket.no_show":
     case "ticket.transferred":
+      if (counter.ticket && counter.ticket.number === ticket.number) return { ...counter, ticket: null };
+      return counter;
+    case "ticket.reverted": // an undo: the ticket as it was, held here again or waiting
+      if (ticket.status === "called" || ticket.status === "serving") return { ...counter, ticket };
       if (counter.ticket && counter.ticket.number === ticket.number) return { ...counter, ticket: null };
       return counter;
     default:

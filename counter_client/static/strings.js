@@ -29,7 +29,8 @@ const STRINGS = {
     counter_open: "Buka",
     counter_paused: "Jeda",
     counter_closed: "Tutup",
-    called_for: "Dipanggil {time} yang lalu",
+    called_just_now: "Dipanggil baru saja",
+    called_minutes: "Dipanggil {n} menit lalu",
     serving_for: "Dilayani selama {time}",
     recalls: "dipanggil ulang {n}×",
     transfers: "dialihkan {n}×",
@@ -72,6 +73,21 @@ const STRINGS = {
     transfer_text: "Tiket {number} akan kembali menunggu di layanan yang Anda pilih, dengan waktu ambil yang sama.",
     transfer_search: "Cari nama layanan, instansi, atau awalan nomor…",
     transfer_none: "Tidak ada layanan yang cocok.",
+    transfer_list: "Layanan tujuan",
+    transfer_ok: "Alihkan",
+    transfer_own_agency: "{agency} (instansi ini)",
+    transfer_choose: "Pilih layanan tujuan: klik, atau tombol panah ↑/↓, lalu Alihkan atau Enter.",
+    transfer_chosen: "Tujuan: {service}.",
+    transfer_chosen_other: "Tujuan: {service}, layanan instansi lain ({agency}).",
+    confirm_transfer_agency_title: "Pindahkan ke layanan instansi lain?",
+    confirm_transfer_agency_text:
+      "Tiket {number} akan menunggu di {service}, layanan {agency}. Pastikan pengunjung memang perlu dilayani di sana.",
+    confirm_transfer_agency_ok: "Ya, pindahkan",
+    undo: "Urungkan",
+    undo_offer: "Salah tekan {action}?",
+    undone: "Diurungkan.",
+    undone_waiting: "{number} kembali menunggu di antrean.",
+    undone_back: "{number} kembali di loket ini.",
     service_closed_tag: "tutup",
     done_next: "{number} dipanggil ke {counter}.",
     done_call: "{number} dipanggil ke {counter}.",
@@ -103,6 +119,7 @@ const STRINGS = {
     err_counter_busy: "Selesaikan, alihkan, atau tandai tidak hadir tiket saat ini terlebih dahulu.",
     err_wrong_service: "Loket ini tidak melayani layanan tiket tersebut.",
     err_busy: "Tiket sedang diproses di tempat lain. Coba lagi.",
+    err_undo_expired: "Tidak bisa diurungkan lagi: sudah lewat 10 detik, atau ada perubahan lain sejak itu.",
     err_csrf_failed: "Sesi halaman ini tidak valid lagi. Muat ulang halaman.",
     err_bad_login: "Nama pengguna atau kata sandi salah.",
     err_unauthorized: "Sesi Anda berakhir. Silakan masuk lagi.",
@@ -141,7 +158,8 @@ const STRINGS = {
     counter_open: "Open",
     counter_paused: "Paused",
     counter_closed: "Closed",
-    called_for: "Called {time} ago",
+    called_just_now: "Called just now",
+    called_minutes: "Called {n} min ago",
     serving_for: "Serving for {time}",
     recalls: "recalled {n}×",
     transfers: "transferred {n}×",
@@ -184,6 +202,21 @@ const STRINGS = {
     transfer_text: "Ticket {number} will wait again in the service you choose, keeping its issue time.",
     transfer_search: "Search service name, agency or number prefix…",
     transfer_none: "No service matches.",
+    transfer_list: "Target service",
+    transfer_ok: "Transfer",
+    transfer_own_agency: "{agency} (this agency)",
+    transfer_choose: "Choose the target service: click it, or use the ↑/↓ keys, then Transfer or Enter.",
+    transfer_chosen: "Target: {service}.",
+    transfer_chosen_other: "Target: {service}, a service of another agency ({agency}).",
+    confirm_transfer_agency_title: "Move to another agency's service?",
+    confirm_transfer_agency_text:
+      "Ticket {number} will wait in {service}, a service of {agency}. Make sure the visitor really needs to be served there.",
+    confirm_transfer_agency_ok: "Yes, move it",
+    undo: "Undo",
+    undo_offer: "Pressed {action} by mistake?",
+    undone: "Undone.",
+    undone_waiting: "{number} waits in the queue again.",
+    undone_back: "{number} is back at this counter.",
     service_closed_tag: "closed",
     done_next: "{number} called to {counter}.",
     done_call: "{number} called to {counter}.",
@@ -215,6 +248,7 @@ const STRINGS = {
     err_counter_busy: "Finish, transfer or mark the current ticket as no-show first.",
     err_wrong_service: "This counter does not serve that ticket's service.",
     err_busy: "The ticket is being changed elsewhere. Try again.",
+    err_undo_expired: "It can no longer be undone: more than 10 seconds passed, or something else changed since.",
     err_csrf_failed: "This page's session is no longer valid. Reload the page.",
     err_bad_login: "Wrong username or password.",
     err_unauthorized: "Your session has ended. Please sign in again.",
@@ -264,11 +298,13 @@ export function errorText(error) {
   return t("err_other", { message: (error && error.message) || String(error) });
 }
 
-// Fill the static text of the page: data-i18n (text), data-i18n-placeholder.
+// Fill the static text of the page: data-i18n (text), data-i18n-placeholder,
+// data-i18n-label (aria-label).
 export function translatePage(root = document) {
   document.documentElement.lang = current;
   for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   for (const el of root.querySelectorAll("[data-i18n-placeholder]")) {
     el.placeholder = t(el.dataset.i18nPlaceholder);
   }
+  for (const el of root.querySelectorAll("[data-i18n-label]")) el.setAttribute("aria-label", t(el.dataset.i18nLabel));
 }
