@@ -25,15 +25,9 @@ from starlette.routing import BaseRoute, Route
 
 from display.templating import not_found, render
 
-PRIVATE_HEADERS = {
-    "Referrer-Policy": "no-referrer",
-    "X-Robots-Tag": "noindex, nofollow",
-    # a page where a NIK is typed: this origin's scripts and styles only
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    ),
-}
+# The Content-Security-Policy (this origin's scripts and styles only) is the server's,
+# on every answer (server/app.py).
+PRIVATE_HEADERS = {"Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex, nofollow"}
 BOOKING_ID = re.compile(r"[A-Za-z0-9_-]{22}")  # as server/booking_store.py draws them
 DEFAULT_DAYS_AHEAD = 14
 DEFAULT_CHECK_IN_MARGIN_MIN = 30

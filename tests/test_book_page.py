@@ -304,3 +304,5 @@ async def test_unknown_site_and_malformed_booking_are_404(live: LiveServer) -> N
         assert ok.status_code == 200
         assert ok.headers["referrer-policy"] == "no-referrer"
         assert "script-src 'self'" in ok.headers["content-security-policy"]
+        assert "unsafe-inline" not in ok.headers["content-security-policy"]
+        assert ok.headers["cache-control"] == "no-store"

@@ -140,6 +140,8 @@ async def test_rating_tablet_offers_the_survey_after_each_finish(server: Any, pa
     assert page.url == f"{server.url}/rate/{site}/loket-1"
     await expect(page.locator("#rate-idle")).to_be_visible()
     await expect(page.locator("#conn")).to_have_attribute("data-online", "true")
+    # live (snapshot or replay done): a finish from now on is an event, not a snapshot
+    await expect(page.locator("#rate")).to_have_attribute("data-ready", "true")
     async with httpx.AsyncClient(base_url=server.url, headers=admin) as http:
         ticket = await issue(http, site, "ktp-el")
         assert (await http.post(f"/api/v1/sites/{site}/counters/loket-1/next")).status_code == 200

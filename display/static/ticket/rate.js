@@ -86,13 +86,19 @@ function start() {
     filters: { counter: config.counter },
     onSnapshot: () => {
       live = true;
+      root.dataset.ready = "true"; // events from here on are offered (tests wait for it)
     },
     onEvent,
     onMessage: (message) => {
-      if (message.type === "ready") live = true;
+      if (message.type !== "ready") return;
+      live = true;
+      root.dataset.ready = "true";
     },
     onStatus: (status) => {
-      if (status !== "online") live = false;
+      if (status !== "online") {
+        live = false;
+        delete root.dataset.ready;
+      }
       $("conn").dataset.online = String(status === "online");
     },
   }).start();
