@@ -15,7 +15,7 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from display import kiosk, ticket
+from display import book, kiosk, ticket
 from display.templating import STATIC_DIR, STATIC_URL
 from display.tv import tv_page
 
@@ -78,5 +78,6 @@ def routes() -> list[BaseRoute]:
         Route("/media/{site}/{file:path}", media_file, methods=["GET", "HEAD"], name="media"),
         *kiosk.routes(),
         *ticket.routes(),
+        *book.routes(),
         Mount(STATIC_URL, app=StaticFiles(directory=STATIC_DIR), name="display-static"),
     ]
