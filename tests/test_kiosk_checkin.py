@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 import tomli_w
 from playwright.async_api import Page, expect
 
@@ -127,7 +128,8 @@ async def test_check_in_by_keypad_scanner_and_camera(
 ) -> None:
     now = datetime.now(JAKARTA)
     if now.hour == 23 and now.minute >= 58:
-        now += timedelta(minutes=3)  # the session would end during the test: use tomorrow's
+        # sessions end by 23:59 and a booking checks in on its own date only
+        pytest.skip("no session can hold the next minute before midnight in Jakarta")
     site = server.new_site(write_site(tmp_path / "site.toml", now))
     start, end = session_hours(now)
     session = f"{start.replace(':', '')}-{end.replace(':', '')}"

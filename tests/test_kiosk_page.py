@@ -29,6 +29,8 @@ async def test_unpaired_kiosk_is_neutral_to_the_public_and_issues_nothing(
     assert "loket token" not in await page.content()
     await expect(page.locator("#app")).to_be_hidden()
     await expect(page.locator("button.tile, button.service")).to_have_count(0)
+    IMG.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(IMG / "kiosk-unready.png"))
 
     # Staff tap the discreet "Petugas" link: the instructions, for this kiosk's address.
     await page.get_by_role("link", name="Petugas").click()
