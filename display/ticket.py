@@ -131,7 +131,7 @@ async def rate_page(request: Request) -> Response:
             f"Loket “{counter_id}” tidak ada di {site['name']}.",
             f"Counter “{counter_id}” does not exist at {site['name']}.",
         )
-    context = {"site": site, "counter": counter}
+    context = {"site": site, "counter": counter, "device_kind": "tablet"}  # _pairing.html
     return await device_page(
         request, site_id, f"/rate/{site_id}/{counter_id}", {}, "rate.html", context
     )

@@ -136,6 +136,9 @@ async def test_rating_tablet_offers_the_survey_after_each_finish(server: Any, pa
     token = server.token("kiosk", site, name="tablet-loket-1")
     await page.goto(f"{server.url}/rate/{site}/loket-1")
     await expect(page.locator("#pairing")).to_be_visible()
+    # unpaired: a neutral notice for the public, not the server's commands
+    await expect(page.locator("#pairing")).to_contain_text("Perangkat belum siap, hubungi petugas")
+    await expect(page.locator("#pairing")).not_to_contain_text("loket token create")
     await page.goto(f"{server.url}/rate/{site}/loket-1?token={token}")
     assert page.url == f"{server.url}/rate/{site}/loket-1"
     await expect(page.locator("#rate-idle")).to_be_visible()
