@@ -8,6 +8,7 @@ local counters, tickets, recent, waiting, issued = {}, {}, {}, {}, {}
 local flat = redis.call('HGETALL', K_COUNTERS)
 for i = 1, #flat, 2 do
   local c = cjson.decode(flat[i + 1])
+  c.undo = nil -- what an undo would restore: not part of any snapshot
   counters[flat[i]] = c
   if not is_null(c.ticket) then tickets[c.ticket] = get_ticket(c.ticket) end
 end

@@ -164,6 +164,14 @@ export class TvState {
       }
     } else if (ticket && type === "ticket.started") {
       if (this.inScope(ticket, counter)) this.hold(counter, ticket, change);
+    } else if (ticket && type === "ticket.reverted") {
+      // An officer's undo: the ticket is back where it was, said nothing about.
+      if (ticket.status === "called" || ticket.status === "serving") {
+        if (this.inScope(ticket, counter)) this.hold(counter, ticket, change);
+      } else {
+        this.release(ticket, counter, change);
+        if (ticket.status === "waiting") this.forget(ticket, change);
+      }
     } else if (ticket && RELEASES.has(type)) {
       this.release(ticket, event.counter || ticket.counter, change);
       // A transferred ticket waits again, for another service: no counter to go to.
