@@ -18,16 +18,10 @@ HERE = Path(__file__).parent
 STATIC_URL = "/static/counter"
 COMMON_URL = "/static/display/common"
 
-# No inline scripts or styles: everything comes from this origin's static files.
-PAGE_HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    ),
-    "Referrer-Policy": "same-origin",
-    "X-Content-Type-Options": "nosniff",
-}
+# Pages are never cached (a kiosk or TV must never show a stale shell); the security
+# headers (a CSP without inline scripts, nosniff, no-referrer) come from the app's
+# SecurityHeaders middleware, for every page alike.
+PAGE_HEADERS = {"Cache-Control": "no-store"}
 
 
 def routes() -> list[BaseRoute]:
