@@ -11,7 +11,7 @@ import { ApiError, api, retrying } from "../common/api.js";
 import { clear, el, show } from "../ticket/dom.js";
 import { formatDate } from "../ticket/format.js";
 import { applyStatic, bindSwitch, getLang, translator } from "../ticket/i18n.js";
-import { qrSvg } from "./qr.js";
+import { qrSvg } from "../common/qr.js";
 import { STRINGS } from "./strings.js";
 
 const t = translator(STRINGS);

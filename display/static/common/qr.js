@@ -1,8 +1,9 @@
-// A QR code as an SVG element (one path of dark modules; no inline styles).
-// The library is the one the admin pages vendor (qrcode-generator, MIT, see its
-// README.md and LICENSE): imported from its place, not copied.
+// A QR code as an SVG element (one path of dark modules; no inline styles), drawn in
+// the browser: a booking's code on the visitor's phone, a device token on the admin's
+// screen (which then never travels to the server again to be drawn). The library is
+// qrcode-generator (MIT; its README.md, LICENSE and VERSION beside it in vendor/).
 
-import { qrcode } from "/static/staff/vendor/qrcode-generator/qrcode.mjs";
+import { qrcode } from "../vendor/qrcode-generator/qrcode.mjs";
 
 const SVG = "http://www.w3.org/2000/svg";
 

@@ -6,7 +6,7 @@ import { api } from "/static/display/common/api.js";
 import { dateTime } from "../format.js";
 import { t } from "../strings.js";
 import { button, confirm, el, field, input, select, table } from "./dom.js";
-import { qrSvg } from "./qr.js";
+import { qrSvg } from "/static/display/common/qr.js";
 import { state } from "./state.js";
 
 const ROLES = ["kiosk", "display", "officer", "supervisor", "evaluator"];
