@@ -149,6 +149,24 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+class NoStore(Exception):
+    """A command other than `serve` found no embedded store in its --data-dir."""
+
+    def __init__(self, data_dir: Path) -> None:
+        shown = str(data_dir) if data_dir.is_absolute() else f"./{data_dir}"
+        super().__init__(
+            f"no Loket data in {shown}: run this in the folder where `loket serve` runs,"
+            " or pass --data-dir / --redis-url"
+        )
+
+
+def has_store(data_dir: Path) -> bool:
+    """Whether `loket serve` ever kept a store in DATA_DIR: its append-only files
+    (written from the store's first start), or a snapshot."""
+    aof = data_dir / "appendonlydir"
+    return (aof.is_dir() and any(aof.iterdir())) or (data_dir / "dump.rdb").is_file()
+
+
 @contextlib.contextmanager
 def _redis_url(args: argparse.Namespace) -> Iterator[str]:
     """The store's URL: --redis-url, the running embedded server, or one started for us."""
@@ -159,6 +177,8 @@ def _redis_url(args: argparse.Namespace) -> Iterator[str]:
     if embedded.socket_path.exists() and _ping(embedded.socket_path):
         yield embedded.url  # `loket serve` is running on this data dir
         return
+    if not has_store(args.data_dir):
+        raise NoStore(args.data_dir)  # rather than start an empty store beside the real one
     embedded.start()
     try:
         yield embedded.url
@@ -403,9 +423,21 @@ def user_add(args: argparse.Namespace) -> int:
     auth.check_role(args.role, args.site)  # before asking for a password
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
+    elif not sys.stdin.isatty():
+        print(
+            "loket: no terminal to ask for the password: pipe it in with --password-stdin,"
+            f' e.g. echo "$PASSWORD" | loket user add {args.name} ... --password-stdin',
+            file=sys.stderr,
+        )
+        return 1
     else:
-        password = getpass.getpass("Password: ")
-        if getpass.getpass("Again: ") != password:
+        try:
+            password = getpass.getpass("Password: ")
+            again = getpass.getpass("Again: ")
+        except EOFError:  # Ctrl-D at the prompt
+            print("\nloket: no password given, no account saved", file=sys.stderr)
+            return 1
+        if again != password:
             print("loket: the passwords differ", file=sys.stderr)
             return 1
 
@@ -531,7 +563,7 @@ def main(argv: list[str] | None = None) -> int:
     except LoketError as exc:
         print(f"loket: {exc.message}", file=sys.stderr)
         return 1
-    except EmbeddedStoreError as exc:
+    except (EmbeddedStoreError, NoStore) as exc:
         print(f"loket: {exc}", file=sys.stderr)
         return 1
 
