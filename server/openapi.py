@@ -118,6 +118,11 @@ EXPORTS = (
 )
 BY = _query("by", {"enum": list(measure.DIMENSIONS)})
 TICKET_ACTIONS = ("next", "recall", "start", "finish", "no-show")
+# The error statuses operations share
+ACTING = (400, 401, 403, 404, 409, 422)  # a staff write the domain may refuse
+WRITING = (400, 401, 403, 404, 422)  # a staff write of a record
+BY_ID = (400, 404, 409, 422)  # a write by a secret id (ticket, booking)
+READING = (401, 403, 404)  # a staff read
 COUNTER_STATUS_ACTIONS = ("pause", "resume", "close", "open")
 
 
@@ -169,10 +174,7 @@ def _core(d: _Doc, site: str, counter: str) -> None:
         f"{site}/tickets/{{ticket}}/cancel",
         "Cancel a waiting ticket",
         schemas.TicketAnswer,
-        400,
-        404,
-        409,
-        422,
+        *BY_ID,
         body=schemas.NoBody,
         public=True,
     )
@@ -181,10 +183,7 @@ def _core(d: _Doc, site: str, counter: str) -> None:
         f"{site}/tickets/{{ticket}}/rating",
         "Rate a finished ticket, once",
         schemas.TicketAnswer,
-        400,
-        404,
-        409,
-        422,
+        *BY_ID,
         body=schemas.Rating,
         status=201,
         public=True,
@@ -194,11 +193,7 @@ def _core(d: _Doc, site: str, counter: str) -> None:
         f"{site}/announcements",
         "Free text for the lobby screens",
         OBJECT,
-        400,
-        401,
-        403,
-        404,
-        422,
+        *WRITING,
         body=schemas.Announcement,
         status=201,
     )
@@ -210,12 +205,7 @@ def _core(d: _Doc, site: str, counter: str) -> None:
             f"{counter}/{action}",
             f"Counter {action}",
             schemas.TicketAnswer,
-            400,
-            401,
-            403,
-            404,
-            409,
-            422,
+            *ACTING,
             body=schemas.NoBody,
         )
     d.op(
@@ -223,12 +213,7 @@ def _core(d: _Doc, site: str, counter: str) -> None:
         f"{counter}/transfer",
         "Transfer the held ticket",
         schemas.TicketAnswer,
-        400,
-        401,
-        403,
-        404,
-        409,
-        422,
+        *ACTING,
         body=schemas.Transfer,
     )
     d.op(
@@ -236,12 +221,7 @@ def _core(d: _Doc, site: str, counter: str) -> None:
         f"{counter}/call",
         "Call a ticket out of turn",
         schemas.TicketAnswer,
-        400,
-        401,
-        403,
-        404,
-        409,
-        422,
+        *ACTING,
         body=schemas.CallTicket,
     )
     d.op(
@@ -249,12 +229,7 @@ def _core(d: _Doc, site: str, counter: str) -> None:
         f"{counter}/undo",
         "Undo the counter's last next, no-show or transfer (within 10 s; 409 undo_expired)",
         OBJECT,
-        400,
-        401,
-        403,
-        404,
-        409,
-        422,
+        *ACTING,
         body=schemas.NoBody,
     )
     d.op(
@@ -262,12 +237,7 @@ def _core(d: _Doc, site: str, counter: str) -> None:
         f"{counter}/rating",
         "Rate the ticket the counter finished last (its rating tablet)",
         schemas.TicketAnswer,
-        400,
-        401,
-        403,
-        404,
-        409,
-        422,
+        *ACTING,
         body=schemas.CounterRating,
         status=201,
     )
@@ -277,12 +247,7 @@ def _core(d: _Doc, site: str, counter: str) -> None:
             f"{counter}/{action}",
             f"Counter {action}",
             schemas.CounterAnswer,
-            400,
-            401,
-            403,
-            404,
-            409,
-            422,
+            *ACTING,
             body=schemas.NoBody,
         )
     d.op(
@@ -370,11 +335,7 @@ def _admin(d: _Doc, site: str) -> None:
         f"{site}/services/{{service}}",
         "Open or close a service",
         OBJECT,
-        400,
-        401,
-        403,
-        404,
-        422,
+        *WRITING,
         body=schemas.ServiceOpen,
     )
     d.op("get", "/api/v1/users", "Accounts", schemas.Users, 401, 403)
@@ -396,11 +357,7 @@ def _admin(d: _Doc, site: str) -> None:
         "/api/v1/users/{name}",
         "Change an account (ends its sessions)",
         schemas.UserAnswer,
-        400,
-        401,
-        403,
-        404,
-        422,
+        *WRITING,
         body=schemas.UserChange,
     )
     d.op(
@@ -408,20 +365,14 @@ def _admin(d: _Doc, site: str) -> None:
         "/api/v1/users/{name}",
         "Remove an account (ends its sessions)",
         OBJECT,
-        401,
-        403,
-        404,
+        *READING,
     )
     d.op(
         "post",
         "/api/v1/users/{name}/password",
         "Reset a password (ends its sessions)",
         schemas.UserAnswer,
-        400,
-        401,
-        403,
-        404,
-        422,
+        *WRITING,
         body=schemas.Password,
     )
     d.op(
@@ -450,9 +401,7 @@ def _admin(d: _Doc, site: str) -> None:
         "/api/v1/tokens/{id}",
         "Revoke a token (refused everywhere within 5 s)",
         OBJECT,
-        401,
-        403,
-        404,
+        *READING,
     )
     d.op(
         "get",
@@ -510,10 +459,7 @@ def _bookings(d: _Doc, site: str) -> None:
         f"{site}/bookings/{{booking}}/cancel",
         "Cancel a booking",
         schemas.BookingAnswer,
-        400,
-        404,
-        409,
-        422,
+        *BY_ID,
         body=schemas.NoBody,
         public=True,
     )
@@ -522,12 +468,7 @@ def _bookings(d: _Doc, site: str) -> None:
         f"{site}/bookings/{{code}}/check-in",
         "Check a booking in at the kiosk: it becomes a waiting ticket",
         OBJECT,
-        400,
-        401,
-        403,
-        404,
-        409,
-        422,
+        *ACTING,
         body=schemas.NoBody,
         status=201,
     )
@@ -551,11 +492,7 @@ def _bookings(d: _Doc, site: str) -> None:
         hook,
         "Add a webhook; its secret is shown once",
         schemas.WebhookCreated,
-        400,
-        401,
-        403,
-        404,
-        422,
+        *WRITING,
         body=schemas.NewWebhook,
         status=201,
     )
@@ -566,9 +503,7 @@ def _bookings(d: _Doc, site: str) -> None:
         f"{hook}/{{webhook}}/deliveries",
         "A webhook's latest delivery attempts",
         OBJECT,
-        401,
-        403,
-        404,
+        *READING,
     )
 
 
