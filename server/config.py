@@ -21,7 +21,7 @@ from . import domain, hours
 from .errors import ConfigError
 
 DEMO_PATH = Path(__file__).parent / "demo" / "bogor.toml"
-DEFAULT_ANNOUNCEMENT = "Nomor antrian {number}, silakan menuju {counter}"
+DEFAULT_ANNOUNCEMENT = "Nomor antrean {number}, silakan menuju {counter}"
 
 
 @dataclass(frozen=True)

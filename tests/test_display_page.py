@@ -31,7 +31,7 @@ HTML_SITE = """
 id = "html"
 name = "MPP <script>alert(1)</script> Uji"
 timezone = "Asia/Makassar"
-announcement = "Nomor antrian {number}, silakan menuju {counter}"
+announcement = "Nomor antrean {number}, silakan menuju {counter}"
 running_text = "<marquee>Teks berjalan</marquee>"
 
 [[agencies]]
@@ -111,6 +111,7 @@ async def test_unknown_site_display_or_filter_is_a_friendly_404(server: Any) -> 
             assert "Halaman tidak ditemukan" in response.text
         response = await api.get(f"/display/{site}?display=tv-lantai-2")
         assert response.status_code == 200
+        assert "Layar Antrean</title>" in response.text  # KBBI spelling
         assert 'data-layout="portrait"' in response.text
         assert "bpjs-kesehatan" in response.text
 
@@ -145,8 +146,8 @@ async def test_calls_are_announced_in_order_exactly_once(server: Any, page: Page
         first = await call(api, site, "ktp-el", "loket-1")
         second = await call(api, site, "ktp-el-cetak", "loket-3")
     expected = [
-        f"Nomor antrian {first['number']}, silakan menuju Loket 1",
-        f"Nomor antrian {second['number']}, silakan menuju Loket 3",
+        f"Nomor antrean {first['number']}, silakan menuju Loket 1",
+        f"Nomor antrean {second['number']}, silakan menuju Loket 3",
     ]
     everything = "(a => [...a.spoken, ...a.queue])(window.loket.announcer)"
     # predicates as functions: the pages' CSP forbids eval of plain expressions
@@ -203,7 +204,7 @@ async def test_names_from_configuration_show_as_text(
     await expect(page.locator("#ticker-text")).to_have_text("<marquee>Teks berjalan</marquee>")
     assert await page.locator("main b, main img, main i, main u, marquee").count() == 0
     announced = await page.evaluate("(a => [...a.spoken, ...a.queue])(window.loket.announcer)")
-    assert announced == [f"Nomor antrian {ticket['number']}, silakan menuju {counter}"]
+    assert announced == [f"Nomor antrean {ticket['number']}, silakan menuju {counter}"]
     assert dialogs == []
 
 
@@ -264,10 +265,10 @@ TERBILANG = {
 }
 
 SPOKEN = {
-    ("A012", "Loket 5"): "Nomor antrian, A, dua belas, silakan menuju loket lima",
-    ("KT100", "Loket 12"): "Nomor antrian, K T, seratus, silakan menuju loket dua belas",
-    ("B001", "Loket Prioritas"): "Nomor antrian, B, satu, silakan menuju loket Prioritas",
-    ("C000", "Loket 3"): "Nomor antrian, C, nol, silakan menuju loket tiga",
+    ("A012", "Loket 5"): "Nomor antrean, A, dua belas, silakan menuju loket lima",
+    ("KT100", "Loket 12"): "Nomor antrean, K T, seratus, silakan menuju loket dua belas",
+    ("B001", "Loket Prioritas"): "Nomor antrean, B, satu, silakan menuju loket Prioritas",
+    ("C000", "Loket 3"): "Nomor antrean, C, nol, silakan menuju loket tiga",
 }
 
 
@@ -293,6 +294,18 @@ async def test_numbers_and_announcements_read_in_indonesian(server: Any, page: P
         [list(key) for key in SPOKEN],
     )
     assert spoken == list(SPOKEN.values())
+    # The default template is read with the "nomor antrean" clip (KBBI spelling); a site
+    # whose own template keeps "antrian" gets the clip that says so.
+    first_clips = await page.evaluate(
+        """async () => {
+            const p = await import('/static/display/tv/phrase.js');
+            const known = window.loket.voice.known;
+            const values = {number: 'A012', counter: 'Loket 5'};
+            return [p.DEFAULT_TEMPLATE, 'Nomor antrian {number}, silakan menuju {counter}']
+                .map(t => p.spokenSegments(t, values, known)[0]);
+        }"""
+    )
+    assert first_clips == [{"word": "nomor antrean"}, {"word": "nomor antrian"}]
     # Every word terbilang says for a ticket number has a clip, and every clip decodes.
     missing = await page.evaluate(
         """async () => {
@@ -300,7 +313,8 @@ async def test_numbers_and_announcements_read_in_indonesian(server: Any, page: P
             const v = window.loket.voice;
             const words = new Set();
             for (let n = 0; n < 2000; n += 1) m.terbilangWords(n).forEach(w => words.add(w));
-            ['nomor antrian', 'silakan menuju', 'loket'].forEach(w => words.add(w));
+            ['nomor antrean', 'nomor antrian', 'silakan menuju', 'loket'].forEach(
+                w => words.add(w));
             const gone = [...words].filter(w => !v.words.has(w));
             for (const l of 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') if (!v.letters.has(l)) gone.push(l);
             if (!v.chime) gone.push('chime');
@@ -783,7 +797,7 @@ async def test_media_zone_plays_in_turn_beside_the_calls_and_ducks_for_calls(
         )
         assert await page.evaluate("() => window.loket.media.video.muted") is False
         assert await page.evaluate("() => window.loket.announcer.spoken") == [
-            f"Nomor antrian {ticket['number']}, silakan menuju Loket 1"
+            f"Nomor antrean {ticket['number']}, silakan menuju Loket 1"
         ]
     finally:
         live.stop()

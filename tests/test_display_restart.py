@@ -43,8 +43,8 @@ async def test_tv_catches_up_after_a_restart(redis_url: str, store: Store, page:
         await page.wait_for_function(f"() => {spoken}.length === 2", timeout=5000)
         announced = await page.evaluate(spoken)
         assert announced == [
-            f"Nomor antrian {before['number']}, silakan menuju Loket 1",
-            f"Nomor antrian {missed['number']}, silakan menuju Loket 2",
+            f"Nomor antrean {before['number']}, silakan menuju Loket 1",
+            f"Nomor antrean {missed['number']}, silakan menuju Loket 2",
         ]
     finally:
         second.stop()

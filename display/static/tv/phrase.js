@@ -1,9 +1,9 @@
 // Turns a site's announcement template into what the TV shows and says.
 //
-//   fillTemplate("Nomor antrian {number}, silakan menuju {counter}", {number: "A012", counter: "Loket 5"})
-//     → "Nomor antrian A012, silakan menuju Loket 5"
+//   fillTemplate("Nomor antrean {number}, silakan menuju {counter}", {number: "A012", counter: "Loket 5"})
+//     → "Nomor antrean A012, silakan menuju Loket 5"
 //   spokenSegments(same template, same values, known)
-//     → [{word: "nomor antrian"}, {pause}, {letter: "A"}, {word: "dua"}, {word: "belas"}, {pause},
+//     → [{word: "nomor antrean"}, {pause}, {letter: "A"}, {word: "dua"}, {word: "belas"}, {pause},
 //        {word: "silakan menuju"}, {word: "loket"}, {word: "lima"}]
 //
 // Segments: {word} and {letter} have a voice clip; {speech: text} has none (spoken by the
@@ -12,7 +12,7 @@
 
 import { terbilangWords } from "./numbers.js";
 
-export const DEFAULT_TEMPLATE = "Nomor antrian {number}, silakan menuju {counter}";
+export const DEFAULT_TEMPLATE = "Nomor antrean {number}, silakan menuju {counter}";
 const PLACEHOLDER = /\{(number|counter|service)\}/g;
 const TOKEN = /\d+|[\p{L}\p{M}'’-]+|[,.;:!?]/gu;
 const COMMA_MS = 250;
@@ -91,7 +91,7 @@ export function spokenSegments(template, values, known) {
 }
 
 // The same segments as one sentence for a speech-synthesis voice:
-// "Nomor antrian, A, dua belas, silakan menuju loket lima".
+// "Nomor antrean, A, dua belas, silakan menuju loket lima".
 export function speechText(segments) {
   const parts = [];
   for (const segment of segments) {

@@ -2,7 +2,7 @@
 # Regenerates the lobby TV's offline voice clips and manifest.json in this folder.
 #
 # The clips let a TV without an Indonesian speech voice still announce calls:
-# announcer.js joins them back to back with Web Audio ("nomor antrian" + "a" +
+# announcer.js joins them back to back with Web Audio ("nomor antrean" + "a" +
 # "dua" + "belas" + "silakan menuju" + "loket" + "lima"). Made once and committed;
 # rerun only to change the voice or add words.
 #
@@ -36,7 +36,9 @@ speak() {
 rm -f "$here"/*.ogg
 
 # Words of terbilang() and of the default announcement template: key = the word as
-# written (what announcer.js looks up), value = the text espeak reads.
+# written (what announcer.js looks up), value = the text espeak reads. "antrean" is the
+# standard (KBBI) spelling of the default template; "antrian" stays for sites whose own
+# template still uses it.
 words=(
     nol satu dua tiga empat lima enam tujuh delapan sembilan
     sepuluh sebelas belas puluh seratus ratus seribu ribu juta
