@@ -82,7 +82,8 @@ function applyStrings() {
   clock.setLocale(strings.t("locale"));
   const toggle = document.getElementById("lang-toggle");
   toggle.textContent = strings.t("languageShort");
-  toggle.setAttribute("aria-label", strings.t("language"));
+  // the name starts with the visible "EN"/"ID" (WCAG 2.5.3, label in name)
+  toggle.setAttribute("aria-label", `${strings.t("languageShort")}, ${strings.t("language")}`);
   if (window.loket.state) view.renderAll(window.loket.state);
   if (ikm) ikm.render();
 }
