@@ -281,7 +281,9 @@ async def test_hashing_never_blocks_the_loop(store: Store) -> None:
     results = await flood
     assert all(isinstance(r, Unauthorized) for r in results), results
     stalled_s = sum(g for g in gaps if g > 0.02)
-    assert stalled_s < flood_s / 2, (stalled_s, flood_s, max(gaps))
+    # On the loop the stall is the whole flood (measured 0.92 s of 0.92 s); in threads
+    # it is a small part of it. The bound leaves room for a machine busy with other work.
+    assert stalled_s < flood_s * 0.8, (stalled_s, flood_s, max(gaps))
 
 
 @pytest.mark.parametrize("role", ["kiosk", "officer"])

@@ -61,7 +61,7 @@ const STRINGS = {
     confirm_no_show_text: "Pengunjung tidak datang setelah dipanggil. Tiket ini akan ditutup.",
     confirm_no_show_ok: "Ya, tidak hadir",
     confirm_close_title: "Tutup {counter}?",
-    confirm_close_text: "Loket tidak akan memanggil antrian sampai dibuka lagi.",
+    confirm_close_text: "Loket tidak akan memanggil antrean sampai dibuka lagi.",
     unstarted_title: "Nomor {number} belum mulai dilayani. Apakah pengunjung sudah dilayani?",
     unstarted_text:
       "Sudah dilayani: pengunjung datang dan dilayani (tanpa menekan Mulai layani). Tidak hadir: pengunjung tidak datang; tiket ditandai tidak hadir, lalu nomor berikutnya dipanggil.",
@@ -100,7 +100,7 @@ const STRINGS = {
     done_resume: "Loket kembali melayani.",
     done_close: "Loket ditutup.",
     done_open: "Loket dibuka.",
-    queue_empty_next: "Tidak ada antrian.",
+    queue_empty_next: "Tidak ada antrean.",
     offline: "Koneksi terputus, mencoba lagi…",
     back_online: "Tersambung kembali.",
     not_assigned: "Anda tidak ditugaskan di loket ini.",
