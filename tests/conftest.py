@@ -36,6 +36,7 @@ from server.settings import Settings
 from server.store import Store
 
 ADMIN_TOKEN = "test-admin-token"
+NIK_KEY = "test-nik-key"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -127,11 +128,15 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.admin_token = ADMIN_TOKEN
         # every test logs in from 127.0.0.1: lift the per-address login limit
+        defaults: dict[str, Any] = {
+            "login_rate_per_minute": 10_000,
+            # one NIK key for every test server: they share one store, which keeps the
+            # fingerprint of the first key it saw (bookings refuse another)
+            "nik_key": NIK_KEY,
+            "data_dir": Path(tempfile.mkdtemp(prefix="loket-live-")),
+        }
         self.settings = Settings(
-            redis_url=redis_url,
-            admin_token=ADMIN_TOKEN,
-            login_rate_per_minute=10_000,
-            **settings,
+            redis_url=redis_url, admin_token=ADMIN_TOKEN, **{**defaults, **settings}
         )
         self.app = create_app(self.settings)
         self.loop = asyncio.new_event_loop()

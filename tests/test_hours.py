@@ -178,18 +178,15 @@ async def test_kiosk_says_when_a_service_opens_and_prints_the_public_url(
     server.run(server.store.load_config(config.parse(doc, site_id=site_id)))
     await pair(page, server, site_id)
     await page.locator('button.tile[data-agency="disdukcapil"]').click()
-    await page.locator('button.service[data-service="ktp-el"]').click()
-    notice = page.locator("#notice")
-    await expect(notice).to_be_visible()
-    await expect(notice).to_contain_text("Maaf, layanan ini di luar jam buka.")
-    await expect(notice).to_contain_text(re.compile(r"Layanan dibuka .*pukul 08\.00"))
-    await page.locator("#notice-ok").click()
+    closed = page.locator('button.service[data-service="ktp-el"]')
+    await expect(closed).to_be_disabled()  # said before a tap, not after
+    await expect(closed).to_contain_text(re.compile(r"Buka .*08\.00"))
     await page.locator('button.service[data-service="ktp-el-cetak"]').click()
     link = page.locator("#ticket-link")
     await expect(link).to_be_visible()
     ticket_id = await page.locator("#ticket").get_attribute("data-ticket")
     expected = f"https://mpp.contoh.go.id/t/{site_id}/{ticket_id}"
-    assert await link.get_attribute("href") == expected
+    await expect(link).to_have_text(expected)  # printed as text: a kiosk is no browser
     async with httpx.AsyncClient(base_url=server.url) as http:
         svg = await http.get(f"/qr/{site_id}/{ticket_id}.svg")
     assert svg.content == qr_svg(expected)
