@@ -19,7 +19,7 @@ import httpx
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
-from tests.test_counter_page import issue_ticket
+from tests.test_counter_page import contrast, issue_ticket
 from tests.test_reports_page import PASSWORD, activity, staff_login, staff_site, today
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
@@ -55,6 +55,7 @@ async def sites(server: Any, tmp_path_factory: pytest.TempPathFactory) -> Sites:
     staff = staff_site(server, tmp_path_factory.mktemp("a11y"), name="MPP Uji Aksesibilitas")
     await activity(server, staff)
     server.user("a11y-budi", PASSWORD, role="officer", site=demo, counters=["loket-1"])
+    server.user("a11y-duo", PASSWORD, role="officer", site=demo, counters=["loket-1", "loket-2"])
     server.user("a11y-supri", PASSWORD, role="supervisor", site=staff)
     server.user("a11y-eva", PASSWORD, role="evaluator")
     server.user("a11y-admin", PASSWORD, role="admin")
@@ -124,6 +125,9 @@ async def test_tv(server: Any, sites: Sites, audit_page: Page) -> None:
         assert called.status_code == 200, called.text
     await expect(page.locator("#call-number")).to_have_text(issued["number"])
     await both_languages(audit, "a call", "#lang-toggle")
+    await page.goto(f"{server.url}/display/{sites.demo}?display=tv-lantai-2")
+    await expect(page.locator("body")).to_have_attribute("data-seq", re.compile(r"^\d+$"))
+    await audit("portrait TV, filtered")
     audit.check()
 
 
@@ -158,6 +162,11 @@ async def test_kiosk(server: Any, sites: Sites, browser: Any) -> None:
         await expect(page.locator("#screen-checkin")).to_be_visible()
         await page.locator('#code-keys button.key[data-key="A"]').click()
         await both_languages(audit, "check-in keypad")
+        for char in "ZZZ2222":
+            await page.locator(f'#code-keys button.key[data-key="{char}"]').click()
+        await page.locator("#checkin-go").click()
+        await expect(page.locator("#notice-text")).to_contain_text("tidak ditemukan")
+        await audit("check-in refused")
         audit.check()
     finally:
         await context.close()
@@ -302,9 +311,17 @@ async def test_officer_console(server: Any, sites: Sites, audit_page: Page) -> N
     await page.goto(f"{server.url}/counter/{sites.demo}")
     await expect(page.get_by_label("Nama pengguna")).to_be_visible()
     await both_languages(audit, "login")
-    await page.get_by_label("Nama pengguna").fill("a11y-budi")
+    await page.get_by_label("Nama pengguna").fill("a11y-duo")
+    await page.get_by_label("Kata sandi").fill("salah")
+    await page.get_by_role("button", name="Masuk").click()
+    await expect(page.locator("#login-error")).not_to_be_empty()
+    await audit("login refused")
     await page.get_by_label("Kata sandi").fill(PASSWORD)
     await page.get_by_role("button", name="Masuk").click()
+    await expect(page.locator("#view-pick")).to_be_visible()
+    await both_languages(audit, "counter picker")
+    await page.locator('#pick-list [data-counter="loket-1"]').click()
+    await expect(page.locator("#view-console")).to_be_visible()
     next_button = page.locator('[data-action="next"]')
     await expect(next_button).to_be_enabled()
     await both_languages(audit, "counter, idle")
@@ -338,7 +355,13 @@ async def test_reports_and_monthly_report(server: Any, sites: Sites, audit_page:
     await page.goto(f"{server.url}/reports/{sites.staff}")
     await expect(page.get_by_label("Nama pengguna")).to_be_visible()
     await both_languages(audit, "login")
-    await staff_login(page, f"{server.url}/reports/{sites.staff}", "a11y-supri")
+    await staff_login(page, f"{server.url}/reports/{sites.staff}", "a11y-budi")
+    await expect(page.locator("#view-denied")).to_be_visible()
+    await both_languages(audit, "no access")
+    await page.get_by_role("button", name="Keluar dan masuk dengan akun lain").click()
+    await page.get_by_label("Nama pengguna").fill("a11y-supri")
+    await page.get_by_label("Kata sandi").fill(PASSWORD)
+    await page.get_by_role("button", name="Masuk", exact=True).click()
     day = today()
     await expect(page.locator("body")).to_have_attribute("data-loaded", f"{day}/{day}/service")
     await both_languages(audit, "reports")
@@ -371,6 +394,13 @@ async def test_admin(server: Any, sites: Sites, audit_page: Page) -> None:
         await page.get_by_role("tab", name=tab, exact=True).click()
         await expect(page.get_by_role("tabpanel", name=tab)).to_be_visible()
         await both_languages(audit, f"tab {tab}")
+    panel = page.get_by_role("tabpanel", name="Token perangkat")
+    await page.get_by_role("tab", name="Token perangkat", exact=True).click()
+    await panel.get_by_label("Peran").select_option("kiosk")
+    await panel.get_by_label("Nama", exact=True).fill("Kios aksesibilitas")
+    await panel.get_by_role("button", name="Buat token perangkat").click()
+    await expect(page.locator("#created-token svg.qr")).to_be_visible()
+    await both_languages(audit, "a token created, its QR code")
     await page.get_by_role("tab", name="Layanan", exact=True).click()
     await page.locator('tr[data-id="ktp"]').get_by_role("button", name="Ubah ktp").click()
     await expect(page.locator('form[data-form="services"]')).to_be_visible()
@@ -384,3 +414,141 @@ async def test_landing_page(server: Any, sites: Sites, audit_page: Page) -> None
     await expect(page.locator("body")).to_have_attribute("data-loaded", "1")
     await both_languages(audit, "sites")
     audit.check()
+
+
+# -- keyboard only --------------------------------------------------------------------
+
+# What has the focus: where it is, and whether it shows (a ring: outline or box-shadow).
+FOCUSED = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const r = el.getBoundingClientRect();
+  const s = getComputedStyle(el);
+  const name = el.getAttribute("aria-label") || el.id || el.name || el.textContent;
+  return {
+    what: `${el.tagName.toLowerCase()} ${(name || "").trim().slice(0, 40)}`,
+    shown: r.width > 0 && r.height > 0 && s.visibility !== "hidden",
+    ring: s.outlineStyle !== "none" && parseFloat(s.outlineWidth) >= 2,
+    colours: [s.outlineColor, getComputedStyle(document.body).backgroundColor],
+  };
+}"""
+
+
+async def tab_to(page: Page, selector: str, limit: int = 40) -> list[str]:
+    """Tab until the focus is on `selector`; every stop on the way shows, with a ring."""
+    path: list[str] = []
+    for _ in range(limit):
+        await page.keyboard.press("Tab")
+        focused = await page.evaluate(FOCUSED)
+        if focused:
+            path.append(focused["what"])
+            assert focused["shown"] and focused["ring"], (focused, path)
+            (ring,) = await contrast(page, [focused["colours"]])
+            assert ring >= 3, (focused, ring, path)
+        if await page.evaluate("(s) => Boolean(document.activeElement?.matches(s))", selector):
+            return path
+    raise AssertionError(f"Tab never reached {selector}: {path}")
+
+
+async def test_console_by_keyboard_alone(server: Any, sites: Sites, audit_page: Page) -> None:
+    """Log in, Next, Start (Tab to it, Enter), Done, Next, transfer to another service of
+    the agency and to another agency: keys only, no pointer."""
+    page = audit_page
+    server.user("a11y-kb", PASSWORD, role="officer", site=sites.demo, counters=["loket-8"])
+    async with admin_http(server) as http:
+        first, second, third = [await issue_ticket(http, sites.demo, "pindah") for _ in "abc"]
+
+        async def status(ticket: dict[str, Any]) -> tuple[str, str]:
+            got = await http.get(f"/api/v1/sites/{sites.demo}/tickets/{ticket['id']}")
+            now = got.json()["ticket"]
+            return now["status"], now["service"]
+
+        await page.goto(f"{server.url}/counter/{sites.demo}")
+        await expect(page.get_by_label("Nama pengguna")).to_be_focused()
+        await page.keyboard.type("a11y-kb")
+        await tab_to(page, "#login-password")
+        await page.keyboard.type(PASSWORD)
+        await page.keyboard.press("Enter")
+        number = page.locator("#ticket-number")
+        next_button = page.locator('[data-action="next"]')
+        await expect(page.locator("#view-console")).to_be_visible()
+        await expect(next_button).to_be_enabled()
+
+        # N calls; Tab to "Mulai layani" and Enter starts; D finishes.
+        await page.keyboard.press("n")
+        await expect(number).to_have_text(first["number"])
+        await expect(page.locator('[data-action="start"]')).to_be_enabled()
+        await tab_to(page, '[data-action="start"]')
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#ticket-status")).to_have_text("Sedang dilayani")
+        await expect(next_button).to_be_enabled()
+        await page.keyboard.press("Escape")  # the focus back to the page: shortcuts again
+        await page.keyboard.press("d")
+        await expect(number).to_have_text("—")
+        assert (await status(first))[0] == "done"
+
+        # Next (Space), then T: filter, arrow, Enter moves it within the agency.
+        await page.keyboard.press("Space")
+        await expect(number).to_have_text(second["number"])
+        await expect(next_button).to_be_enabled()
+        await page.keyboard.press("t")
+        dialog = page.locator("#transfer-dialog")
+        await expect(dialog).to_be_visible()
+        await expect(page.locator("#transfer-filter")).to_be_focused()
+        await page.keyboard.type("akta kematian")
+        await page.keyboard.press("ArrowDown")
+        await page.keyboard.press("Enter")
+        await expect(dialog).to_be_hidden()
+        await expect(page.locator("#message")).to_contain_text("dialihkan")
+        assert await status(second) == ("waiting", "akta-mati")
+
+        # Another agency: the question, answered with Enter on the focused "Ya, pindahkan".
+        await page.keyboard.press("n")
+        await expect(number).to_have_text(third["number"])
+        await expect(next_button).to_be_enabled()
+        await page.keyboard.press("t")
+        await expect(page.locator("#transfer-filter")).to_be_focused()
+        await page.keyboard.type("paspor baru")
+        await page.keyboard.press("ArrowDown")
+        await page.keyboard.press("Enter")
+        confirm = page.locator("#confirm-dialog")
+        await expect(confirm).to_be_visible()
+        await expect(confirm.get_by_role("button", name="Ya, pindahkan")).to_be_focused()
+        await page.keyboard.press("Enter")
+        await expect(confirm).to_be_hidden()
+        assert await status(third) == ("waiting", "paspor-baru")
+
+
+async def test_admin_edit_by_keyboard_alone(server: Any, sites: Sites, audit_page: Page) -> None:
+    """Log in, open the service form of `kk`, change its quota, save: keys only."""
+    page = audit_page
+    await page.goto(f"{server.url}/admin?site={sites.staff}")
+    await expect(page.get_by_label("Nama pengguna")).to_be_focused()
+    await page.keyboard.type("a11y-admin")
+    await tab_to(page, "#login-password")
+    await page.keyboard.type(PASSWORD)
+    await page.keyboard.press("Enter")
+    services = page.get_by_role("tab", name="Layanan", exact=True)
+    await expect(services).to_be_visible()
+    await tab_to(page, '[role="tab"][aria-selected="true"]')
+    for _ in range(10):  # the arrow keys move along the tabs (and open them)
+        if await services.evaluate("(tab) => tab === document.activeElement"):
+            break
+        await page.keyboard.press("ArrowRight")
+    await expect(services).to_be_focused()
+    await expect(services).to_have_attribute("aria-selected", "true")
+    await tab_to(page, 'tr[data-id="kk"] button[aria-label="Ubah kk"]')
+    await page.keyboard.press("Enter")
+    form = page.locator('form[data-form="services"]')
+    await expect(form).to_be_visible()
+    await tab_to(page, 'form[data-form="services"] [name="daily_quota"]')
+    await page.keyboard.press("ControlOrMeta+A")
+    await page.keyboard.type("42")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#message")).to_have_text("Layanan kk disimpan.")
+    await expect(form).to_be_hidden()
+    async with admin_http(server) as http:
+        doc = (await http.get(f"/api/v1/sites/{sites.staff}/config")).json()
+    assert next(s for s in doc["services"] if s["id"] == "kk")["daily_quota"] == 42
+    # The focus is not lost with the form: back on the row's "Ubah" button.
+    await expect(page.locator('tr[data-id="kk"] button[aria-label="Ubah kk"]')).to_be_focused()

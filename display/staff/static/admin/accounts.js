@@ -72,9 +72,14 @@ export function accountsTab(ui) {
       draw();
     }
 
+    // The focus, if it was in the form, goes to "Tambah akun" rather than the page's top.
     function close() {
+      const active = document.activeElement;
+      const hadFocus = formCard.contains(active) || active === document.body || !active;
       formCard.hidden = true;
       formCard.replaceChildren();
+      const add = panel.querySelector('[data-action="add-user"]');
+      if (hadFocus && add) add.focus();
     }
 
     function show(form) {

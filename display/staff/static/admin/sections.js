@@ -34,7 +34,7 @@ export function section(panel, spec, ui) {
         const actions = [...(spec.actions ? spec.actions(entry, config) : [])];
         if (state.editable) {
           actions.push(
-            button("edit", () => openForm(entry.id), "btn small", { "aria-label": `${t("edit")} ${entry.id}` }),
+            button("edit", () => openForm(entry.id), "btn small", { "aria-label": `${t("edit")} ${entry.id}`, "data-edit": entry.id }),
             button("remove", () => remove(entry), "btn small danger", { "aria-label": `${t("remove")} ${entry.id}` }),
           );
         }
@@ -61,7 +61,7 @@ export function section(panel, spec, ui) {
       el("h2", {}, entry ? t("edit_what", { what: t(spec.noun), id: entry.id }) : t(spec.add)),
       el("div", { className: "fields" }, ...built.nodes),
       formError,
-      el("div", { className: "form-buttons" }, submit, button("cancel", closeForm, "btn")),
+      el("div", { className: "form-buttons" }, submit, button("cancel", () => closeForm(), "btn")),
     );
     form.addEventListener("keydown", (event) => {
       if (event.key === "Escape") closeForm();
@@ -84,7 +84,7 @@ export function section(panel, spec, ui) {
             entries.push(tidy(fresh));
           }
         });
-        closeForm();
+        closeForm(fresh.id);
         ui.say(t("saved_what", { what: t(spec.noun), id: fresh.id }));
       } catch (err) {
         formError.textContent = err instanceof ApiError || !(err instanceof Error) ? ui.explain(err) : err.message;
@@ -109,10 +109,17 @@ export function section(panel, spec, ui) {
     }
   }
 
-  function closeForm() {
+  // The focus goes back where the form was opened (the row's "Ubah", else "Tambah"),
+  // not to the top of the page: a keyboard user carries on from there.
+  function closeForm(id = editing) {
+    const active = document.activeElement;
+    const hadFocus = formCard.contains(active) || active === document.body || !active;
     editing = null;
     formCard.hidden = true;
     formCard.replaceChildren();
+    if (!hadFocus) return;
+    const edit = id ? [...list.querySelectorAll("button[data-edit]")].find((b) => b.dataset.edit === id) : null;
+    (edit || addButton).focus();
   }
 
   async function remove(entry) {
