@@ -99,16 +99,29 @@ class Audit:
         assert not self.found, "axe found serious or critical violations:\n" + "\n".join(self.found)
 
 
+# The language switch is written in the other language, and says so (WCAG 3.1.2).
+SWITCH_LANG = """(selector) => [
+  document.querySelector(selector).closest("[lang]").lang, document.documentElement.lang]"""
+
+
 async def both_languages(audit: Audit, state: str, switch: str = "#lang") -> None:
     """Audit in the current language, switch, audit again, switch back."""
     page = audit.page
-    before = await page.evaluate("() => document.documentElement.lang")
+    html = page.locator("html")
+    before = await html.get_attribute("lang")
     await audit(state)
+    await own_language(page, switch)
     await page.locator(switch).click()
-    await expect(page.locator("html")).not_to_have_attribute("lang", before)
+    await expect(html).not_to_have_attribute("lang", before or "")
     await audit(state)
+    await own_language(page, switch)
     await page.locator(switch).click()
-    await expect(page.locator("html")).to_have_attribute("lang", before)
+    await expect(html).to_have_attribute("lang", before or "")
+
+
+async def own_language(page: Page, switch: str) -> None:
+    own, page_lang = await page.evaluate(SWITCH_LANG, switch)
+    assert own and own != page_lang, (switch, own, page_lang)
 
 
 # -- public pages ---------------------------------------------------------------------

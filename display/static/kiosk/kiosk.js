@@ -197,6 +197,7 @@ function reset() {
   if (getLang() !== "id") {
     setLang("id"); // the next visitor starts in Indonesian
     $("lang").textContent = "English";
+    $("lang").lang = "en"; // the switch's own language (WCAG 3.1.2)
   }
   go("agencies");
 }

@@ -84,6 +84,7 @@ function applyStrings() {
   toggle.textContent = strings.t("languageShort");
   // the name starts with the visible "EN"/"ID" (WCAG 2.5.3, label in name)
   toggle.setAttribute("aria-label", `${strings.t("languageShort")}, ${strings.t("language")}`);
+  toggle.lang = strings.t("languageShort").toLowerCase(); // its own language (WCAG 3.1.2)
   if (window.loket.state) view.renderAll(window.loket.state);
   if (ikm) ikm.render();
 }
