@@ -207,7 +207,7 @@ async def test_status_page_and_survey(server: Any, sites: Sites, browser: Any) -
         audit = Audit(page)
         async with admin_http(server) as http:
             answer = await http.post(
-                f"/api/v1/sites/{sites.demo}/tickets", json={"service": "paspor-baru"}
+                f"/api/v1/sites/{sites.demo}/tickets", json={"service": "haji-daftar"}
             )
             assert answer.status_code == 201, answer.text
             ticket = answer.json()["ticket"]
@@ -218,7 +218,7 @@ async def test_status_page_and_survey(server: Any, sites: Sites, browser: Any) -
             await audit("waiting, cancel question")
             await page.get_by_role("button", name="Tidak").click()
 
-            counter = await counter_serving(http, sites.demo, "paspor-baru")
+            counter = await counter_serving(http, sites.demo, "haji-daftar")
             called = await http.post(f"/api/v1/sites/{sites.demo}/counters/{counter}/next")
             assert called.json()["ticket"]["id"] == ticket["id"], called.text
             call = page.locator("#call")
