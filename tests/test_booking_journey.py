@@ -36,7 +36,10 @@ from tests.conftest import SCREENSHOTS, FakeClock, LiveServer
 from tests.test_display_page import SILENT, open_tv
 from tests.test_kiosk_page import COUNT_PRINTS
 
-MONDAY = date(2026, 11, 30)
+# A Monday ahead of the wall clock, on purpose: every `loket serve` in the test session
+# sweeps all sites' bookings by its own clock (bookings.py, _expire_loop), and the
+# suite's real-clock server would expire a booking whose session is past in real time.
+MONDAY = date(2036, 12, 1)
 NIK_KEY = "test-nik-key"  # the key every test process uses (tests/test_bookings.py)
 NIK = "3271019876543210"
 NAME = "Dewi Lestari"
@@ -186,7 +189,7 @@ async def test_book_on_a_phone_check_in_at_the_kiosk_called_on_the_tv(
     await expect(phone.get_by_role("heading", name="Pilih tanggal")).to_be_visible()
     today = phone.locator("button.date").first
     await expect(today).to_contain_text("Hari ini")  # the server's Monday, not the phone's
-    await expect(today).to_contain_text("30 Nov")
+    await expect(today).to_contain_text("1 Des")
     await today.click()
     await expect(phone.get_by_role("heading", name="Pilih sesi")).to_be_visible()
     session = phone.locator("button.choice").first
@@ -195,7 +198,7 @@ async def test_book_on_a_phone_check_in_at_the_kiosk_called_on_the_tv(
     await expect(session).to_be_enabled()  # under way at 08:15, still bookable
     await session.click()
     await expect(phone.get_by_role("heading", name="Data Anda")).to_be_visible()
-    await expect(phone.locator(".chosen")).to_contain_text("Senin, 30 November 2026 · 08:00–10:00")
+    await expect(phone.locator(".chosen")).to_contain_text("Senin, 1 Desember 2036 · 08:00–10:00")
     await phone.get_by_label("NIK (16 digit, sesuai KTP/KK)").fill(
         f"{NIK[:4]} {NIK[4:8]} {NIK[8:12]} {NIK[12:]}"
     )
