@@ -70,7 +70,7 @@ extend({
 });
 
 const $ = (id) => document.getElementById(id);
-const FEW_SITES = 12; // up to this many, each site's TVs are listed by name
+const FEW_SITES = 12; // up to this many shown, each site's TVs are listed by name
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -112,10 +112,26 @@ function card(site) {
   return el("section", { class: "card site-card", "data-site": site.id }, el("h2", {}, site.name, el("small", {}, site.id)), el("ul", { class: "roles" }, ...roles));
 }
 
+// The configurations of the sites shown (for their named TVs), fetched once each.
+async function loadDocs(list) {
+  await Promise.all(
+    list
+      .filter((s) => !docs.has(s.id))
+      .map(async (s) => {
+        try {
+          docs.set(s.id, await api("GET", `/api/v1/sites/${encodeURIComponent(s.id)}`));
+        } catch {
+          docs.set(s.id, {}); /* a site that needs a display token: its TVs stay unnamed */
+        }
+      }),
+  );
+}
+
 function render() {
   const q = $("site-filter").value.trim().toLowerCase();
   const shown = sites.filter((s) => !q || `${s.name} ${s.id}`.toLowerCase().includes(q));
   $("sites").replaceChildren(...(sites.length ? shown.map(card) : [el("p", { class: "muted" }, t("landing_none"))]));
+  if (shown.length <= FEW_SITES && shown.some((s) => !docs.has(s.id))) loadDocs(shown).then(render);
 }
 
 $("lang").addEventListener("click", () => {
@@ -129,17 +145,7 @@ translatePage();
 try {
   sites = (await api("GET", "/api/v1/sites")).sites;
   $("filter-box").hidden = sites.length <= 3;
-  if (sites.length <= FEW_SITES) {
-    await Promise.all(
-      sites.map(async (s) => {
-        try {
-          docs.set(s.id, await api("GET", `/api/v1/sites/${encodeURIComponent(s.id)}`));
-        } catch {
-          /* a site that needs a display token: its TVs stay unnamed here */
-        }
-      }),
-    );
-  }
+  if (sites.length <= FEW_SITES) await loadDocs(sites);
   render();
   document.body.dataset.loaded = "1";
 } catch (err) {
