@@ -258,7 +258,7 @@ async def issue_ticket(request: Request) -> Response:
         ):
             raise RateLimited("Too many tickets from this kiosk; please wait a minute.")
     ticket = await store.issue(site, body["service"], priority=priority, idem=idem)
-    position, wait, span = await _position(store, site, ticket, ranged=True)
+    position, wait, span = await position_of(store, site, ticket, ranged=True)
     return Json(
         {
             "ticket": view(ticket, True),
@@ -270,7 +270,7 @@ async def issue_ticket(request: Request) -> Response:
     )
 
 
-async def _position(
+async def position_of(
     store: Store, site: Site, ticket: dict[str, Any], *, ranged: bool = False
 ) -> tuple[Any, ...]:
     """A ticket's position and estimated wait (central); with `ranged`, and the wait's
@@ -289,7 +289,7 @@ async def get_ticket(request: Request) -> Response:
     site, _ = await site_of(request), None
     store = _store(request)
     ticket = await store.ticket(site, request.path_params["ticket"])
-    position, wait, span = await _position(store, site, ticket, ranged=True)
+    position, wait, span = await position_of(store, site, ticket, ranged=True)
     return Json(
         {
             "ticket": view(ticket, True),

@@ -2,7 +2,7 @@
 one-booking-per-NIK rule and personal data (docs/bookings.md).
 
 Every change is one Lua script (lua/book.lua, check_in.lua, booking_cancel.lua,
-booking_expire.lua, run through the store's `_run`, so they share its idempotency and
+booking_expire.lua, run through the store's `run`, so they share its idempotency and
 service-day handling). The NIK is never stored: only its HMAC-SHA256 under the
 installation's NIK key (`nik_key`) and its last four digits.
 """
@@ -308,7 +308,7 @@ class Bookings:
                 ],
             )
             try:
-                result = await self.store._run("book", site, idem, extra)
+                result = await self.store.run("book", site, idem, extra)
             except Conflict as exc:
                 if exc.code == "code_taken":
                     continue
@@ -318,7 +318,7 @@ class Bookings:
 
     async def cancel(self, site: Site, booking_id: str, *, idem: Idem | None) -> dict[str, Any]:
         b = await self.get(site, booking_id)
-        result = await self.store._run(
+        result = await self.store.run(
             "booking_cancel",
             site,
             idem,
@@ -372,7 +372,7 @@ class Bookings:
             )
 
         try:
-            result = await self.store._run("check_in", site, idem, extra)
+            result = await self.store.run("check_in", site, idem, extra)
         except LoketError as exc:
             if exc.code == "too_early":
                 exc.details = {"opens_at": opens_at}
@@ -382,7 +382,7 @@ class Bookings:
     async def expire(self, site: Site, limit: int = 500) -> tuple[int, int]:
         """Expire bookings whose session ended unchecked; delete personal data that is
         due. (expired, purged)."""
-        result = await self.store._run(
+        result = await self.store.run(
             "booking_expire",
             site,
             None,

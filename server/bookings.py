@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from . import domain, hours, schemas
-from .api import Json, _position, body_of, idem_of, principal_of, site_of, view
+from .api import Json, body_of, idem_of, position_of, principal_of, site_of, view
 from .auth import require
 from .booking_store import Bookings, booking_view, nik_key
 from .config import Site
@@ -61,7 +61,7 @@ async def _allow(store: Store, site: Site, kind: str, ident: str, rule: tuple[in
 
 async def _where(store: Store, site: Site, ticket: dict[str, Any]) -> dict[str, Any]:
     """A new ticket's position and estimated wait, as the kiosk's answer gives them."""
-    position, wait, *_ = await _position(store, site, ticket)
+    position, wait, *_ = await position_of(store, site, ticket)
     return {"position": position, "estimated_wait_s": wait}
 
 

@@ -2,7 +2,7 @@
 modules that import redis).
 
 Every state change is one Lua script (lua/*.lua, each prepended with lua/_lib.lua),
-registered once; `_run` maps their answers to domain exceptions. Reads that must be
+registered once; `run` maps their answers to domain exceptions. Reads that must be
 consistent with a seq (the state snapshot) are read-only scripts too.
 """
 
@@ -180,7 +180,7 @@ class Store:
         result: dict[str, Any] = json.loads(raw)
         return result
 
-    async def _run(
+    async def run(
         self,
         name: str,
         site: Site,
@@ -267,7 +267,7 @@ class Store:
         step); `expect=0` only creates a new site (409 `site_exists`)."""
         await self.redis.sadd(keys.sites(), site.id)
         try:
-            result = await self._run(
+            result = await self.run(
                 "config_load",
                 site,
                 None,
@@ -313,7 +313,7 @@ class Store:
         if stored_day >= self._today(site, now):
             return False  # the day only moves forward
         services = [s.id for s in site.services]
-        result = await self._run(
+        result = await self.run(
             "rollover",
             site,
             None,
@@ -335,7 +335,7 @@ class Store:
         today = date.fromisoformat(self._today(site, now))
 
         def fold(extra_keys: list[str], extra_args: list[str]) -> Awaitable[Any]:
-            return self._run("fold", site, None, (extra_keys, extra_args), now=now)
+            return self.run("fold", site, None, (extra_keys, extra_args), now=now)
 
         folded = await self.rollups.fold_days(site.id, today, fold)
         await self.rollups.compress_old_days(site.id, today)
@@ -359,7 +359,7 @@ class Store:
                 keys.issued(site.id, d),
             )
         ]
-        result = await self._run(
+        result = await self.run(
             "purge", site, None, ([keys.days(site.id), *day_keys], old), now=now
         )
         return int(result["purged"])
@@ -400,7 +400,7 @@ class Store:
                 ],
             )
 
-        result = await self._run("issue", site, idem, extra)
+        result = await self.run("issue", site, idem, extra)
         ticket: dict[str, Any] = result["ticket"]
         return ticket
 
@@ -453,7 +453,7 @@ class Store:
     async def cancel(self, site: Site, ticket_id: str, *, idem: Idem | None) -> dict[str, Any]:
         def run(ticket: dict[str, Any]) -> Awaitable[Any]:
             service = ticket["service"]
-            return self._run(
+            return self.run(
                 "cancel", site, idem, ([keys.queue(site.id, service)], [ticket_id, service])
             )
 
@@ -464,7 +464,7 @@ class Store:
     ) -> dict[str, Any]:
         if not domain.is_ticket_id(ticket_id):
             raise NotFound("No such ticket.")
-        result = await self._run(
+        result = await self.run(
             "rate",
             site,
             idem,
@@ -534,7 +534,7 @@ class Store:
         self, site: Site, counter_id: str, *, actor: str, idem: Idem | None
     ) -> dict[str, Any] | None:
         counter = _counter(site, counter_id)
-        result = await self._run(
+        result = await self.run(
             "next",
             site,
             idem,
@@ -560,7 +560,7 @@ class Store:
                 raise Conflict(
                     f"{counter.name} does not serve this ticket's service.", code="wrong_service"
                 )
-            return self._run(
+            return self.run(
                 "call",
                 site,
                 idem,
@@ -578,19 +578,19 @@ class Store:
 
     async def recall(self, site: Site, counter_id: str, *, idem: Idem | None) -> dict[str, Any]:
         counter = _counter(site, counter_id)
-        result = await self._run(
+        result = await self.run(
             "recall", site, idem, ([keys.recent(site.id)], [counter.id, counter.name])
         )
         return dict(result["ticket"])
 
     async def start(self, site: Site, counter_id: str, *, idem: Idem | None) -> dict[str, Any]:
         counter = _counter(site, counter_id)
-        result = await self._run("start", site, idem, ((), [counter.id, counter.name]))
+        result = await self.run("start", site, idem, ((), [counter.id, counter.name]))
         return dict(result["ticket"])
 
     async def finish(self, site: Site, counter_id: str, *, idem: Idem | None) -> dict[str, Any]:
         counter = _counter(site, counter_id)
-        result = await self._run(
+        result = await self.run(
             "finish",
             site,
             idem,
@@ -600,7 +600,7 @@ class Store:
 
     async def no_show(self, site: Site, counter_id: str, *, idem: Idem | None) -> dict[str, Any]:
         counter = _counter(site, counter_id)
-        result = await self._run("no_show", site, idem, ((), [counter.id, counter.name]))
+        result = await self.run("no_show", site, idem, ((), [counter.id, counter.name]))
         return dict(result["ticket"])
 
     async def transfer(
@@ -608,7 +608,7 @@ class Store:
     ) -> dict[str, Any]:
         counter = _counter(site, counter_id)
         service = _service(site, service_id)
-        result = await self._run(
+        result = await self.run(
             "transfer",
             site,
             idem,
@@ -633,7 +633,7 @@ class Store:
             queues = undo.get("queues") if isinstance(undo, dict) else None
             services = [s for s in queues or [] if isinstance(s, str)]
             try:
-                result = await self._run(
+                result = await self.run(
                     "undo",
                     site,
                     idem,
@@ -663,7 +663,7 @@ class Store:
     ) -> dict[str, Any]:
         counter = _counter(site, counter_id)
         allowed, new_status, event = domain.COUNTER_ACTIONS[action]
-        result = await self._run(
+        result = await self.run(
             "counter_status",
             site,
             idem,
@@ -759,7 +759,7 @@ class Store:
     # -- site ---------------------------------------------------------------------
 
     async def announce(self, site: Site, text: str, *, idem: Idem | None) -> int:
-        result = await self._run("announce", site, idem, ((), [text]))
+        result = await self.run("announce", site, idem, ((), [text]))
         return int(result["seq"])
 
     async def state(self, site: Site) -> dict[str, Any]:
