@@ -110,7 +110,7 @@ async def test_a_lost_store_closes_the_sites_sockets(tmp_path: Path) -> None:
         site = live.new_site()
         async with websockets.connect(ws_url(live, site)) as ws:
             assert (await recv(ws))["type"] == "snapshot"
-            assert await recv(ws, timeout=3) == {"type": "heartbeat"}
+            assert await recv(ws, timeout=3, heartbeats=True) == {"type": "heartbeat"}
             valkey.stop()
             assert await closed_with(ws, timeout=10) == (1013, "store unavailable; reconnect")
         assert live.app.state.fanout.subscribers[site] == set()
