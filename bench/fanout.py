@@ -53,8 +53,9 @@ COUNTER = "loket-1"
 SERVICE = "ktp-el"
 ADMIN_TOKEN = "bench-fanout-admin-token"
 CALLED = '"ticket.called"'
-TARGET_P99 = 1.5
-TARGET_MEM = 1.5
+TARGET_P99 = 1.2  # issue 13: Loket/baseline, same run
+TARGET_MEM = 1.2
+TARGET_CPU = 1.3
 
 
 def raise_nofile(want: int = 65536) -> int:
@@ -81,54 +82,72 @@ def use_uvloop() -> str:
 
 
 async def client_main(args: argparse.Namespace) -> None:
-    """N sockets; reports `ready`, then `done k first last` once all got call k."""
+    """N sockets; reports `ready`, then `done k first last` once all got call k.
+
+    Commands on stdin: `quit`; `drop` (close every socket, keeping each one's last seq);
+    `back` (all reconnect at once with `since` and `epoch`, each reads until its `ready`;
+    answers `back <took_s> <replayed> <snapshots> <gaps> <p50_s> <p99_s>`)."""
     from websockets.asyncio.client import connect
 
     out = sys.stdout
-    n = args.count
-    sockets: list[Any] = []
+    urls = Path(args.urls_file).read_text().split() if args.urls_file else [args.url] * args.count
+    n = len(urls)
+    sockets: list[Any] = [None] * n
+    last_seq = [0] * n  # --track: the last seq each socket saw (snapshot or event)
+    epoch = [""] * n
     snapshot_bytes: list[int] = []
     failed = 0
+    extra: dict[str, Any] = {"local_addr": (args.local_host, 0)} if args.local_host else {}
 
-    async def open_one() -> None:
+    def track(i: int, msg: str) -> None:
+        doc = json.loads(msg)
+        if doc.get("type") == "snapshot":
+            epoch[i] = doc["epoch"]
+        if isinstance(doc.get("seq"), int):
+            last_seq[i] = doc["seq"]
+
+    async def open_one(i: int) -> None:
         nonlocal failed
         try:
             ws = await connect(
-                args.url,
+                urls[i],
                 compression=None,
                 ping_interval=None,  # lobby TVs (browsers) send no pings
-                open_timeout=60,
+                open_timeout=120,
                 close_timeout=2,
                 max_size=None,
+                **extra,
             )
-            first = await asyncio.wait_for(ws.recv(), 60)
+            first = await asyncio.wait_for(ws.recv(), 120)
         except Exception as exc:
             failed += 1
             if failed <= 3:
                 print(f"connect failed: {exc!r}", file=sys.stderr, flush=True)
             return
+        if args.track:
+            track(i, str(first))
         snapshot_bytes.append(len(first))
-        sockets.append(ws)
+        sockets[i] = ws
 
     t0 = time.monotonic()
     for i in range(0, n, args.batch):
-        await asyncio.gather(*(open_one() for _ in range(min(args.batch, n - i))))
+        await asyncio.gather(*(open_one(j) for j in range(i, min(n, i + args.batch))))
     took = time.monotonic() - t0
-    ok = len(sockets)
+    ok = sum(1 for ws in sockets if ws is not None)
     avg = int(statistics.mean(snapshot_bytes)) if snapshot_bytes else 0
     out.write(f"ready {ok} {failed} {took:.3f} {avg}\n")
     out.flush()
 
     counts: dict[int, int] = {}
     first: dict[int, float] = {}
-    last: dict[int, float] = {}
     sample_written = False
 
-    async def listen(ws: Any) -> None:
+    async def listen(i: int, ws: Any, k: int = 0) -> None:
         nonlocal sample_written
-        k = 0
         with contextlib.suppress(Exception):
             async for msg in ws:
+                if args.track:
+                    track(i, msg)
                 if CALLED not in msg:
                     continue
                 now = time.monotonic()
@@ -140,20 +159,92 @@ async def client_main(args: argparse.Namespace) -> None:
                         sample_written = True
                         Path(args.sample_out).write_text(msg)
                 if c == ok:
-                    last[k] = now
                     out.write(f"done {k} {first[k]:.6f} {now:.6f}\n")
                     out.flush()
                 k += 1
 
-    listeners = [asyncio.create_task(listen(ws)) for ws in sockets]
-    # wait for "quit" (or EOF) on stdin
+    listeners = {i: asyncio.create_task(listen(i, ws)) for i, ws in enumerate(sockets) if ws}
     loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, sys.stdin.readline)
-    for task in listeners:
+    while True:
+        command = (await loop.run_in_executor(None, sys.stdin.readline)).strip()
+        if command == "drop":
+            for task in listeners.values():
+                task.cancel()
+            await asyncio.gather(*(ws.close() for ws in sockets if ws), return_exceptions=True)
+            out.write("dropped\n")
+            out.flush()
+        elif command == "back":
+            await back(args, urls, sockets, last_seq, epoch, out)
+            counts.clear()  # calls are numbered from 0 again after a `back`
+            first.clear()
+            listeners = {
+                i: asyncio.create_task(listen(i, ws)) for i, ws in enumerate(sockets) if ws
+            }
+        else:
+            break
+    for task in listeners.values():
         task.cancel()
-    for i in range(0, ok, 500):
-        await asyncio.gather(*(ws.close() for ws in sockets[i : i + 500]), return_exceptions=True)
+    live = [ws for ws in sockets if ws is not None]
+    for i in range(0, len(live), 500):
+        await asyncio.gather(*(ws.close() for ws in live[i : i + 500]), return_exceptions=True)
     out.write("bye\n")
+    out.flush()
+
+
+async def back(
+    args: argparse.Namespace,
+    urls: list[str],
+    sockets: list[Any],
+    last_seq: list[int],
+    epoch: list[str],
+    out: Any,
+) -> None:
+    """Every dropped socket reconnects at once with `since`/`epoch` and reads until its
+    `ready`: the events it missed must come in order, each seq once, none left out."""
+    from websockets.asyncio.client import connect
+
+    extra: dict[str, Any] = {"local_addr": (args.local_host, 0)} if args.local_host else {}
+    took: list[float] = []
+    replayed = snapshots = gaps = 0
+    t0 = time.monotonic()
+
+    async def one(i: int) -> None:
+        nonlocal replayed, snapshots, gaps
+        since = last_seq[i]
+        sep = "&" if "?" in urls[i] else "?"
+        url = f"{urls[i]}{sep}since={since}&epoch={epoch[i]}"
+        ws = await connect(
+            url, compression=None, ping_interval=None, open_timeout=120, max_size=None, **extra
+        )
+        sockets[i] = ws
+        expect = since + 1
+        while True:
+            doc = json.loads(await asyncio.wait_for(ws.recv(), 120))
+            kind = doc.get("type")
+            if kind == "snapshot":
+                snapshots += 1
+                last_seq[i] = doc["seq"]
+                break
+            if kind == "ready":
+                last_seq[i] = doc["last_seq"]
+                break
+            if isinstance(doc.get("seq"), int):
+                if doc["seq"] != expect:
+                    gaps += 1
+                expect = doc["seq"] + 1
+                replayed += 1
+        took.append(time.monotonic() - t0)
+
+    live = [i for i, ws in enumerate(sockets) if ws is not None]
+    results = await asyncio.gather(*(one(i) for i in live), return_exceptions=True)
+    errors = [r for r in results if isinstance(r, BaseException)]
+    if errors:
+        print(f"reconnect failed ({len(errors)}): {errors[0]!r}", file=sys.stderr, flush=True)
+    took.sort()
+    p50 = statistics.median(took) if took else float("nan")
+    p99 = took[max(0, math.ceil(0.99 * len(took)) - 1)] if took else float("nan")
+    total = max(took) if took else float("nan")
+    out.write(f"back {total:.3f} {replayed} {snapshots} {gaps + len(errors)} {p50:.3f} {p99:.3f}\n")
     out.flush()
 
 
@@ -193,16 +284,35 @@ async def baseline_main(args: argparse.Namespace) -> None:
 # -- the orchestrator ---------------------------------------------------------------------
 
 
+def tree(pid: int) -> list[int]:
+    """A process and its descendants (`loket serve --workers N`: the workers)."""
+    out = [pid]
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                out += tree(int(child))
+    return out
+
+
 def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
+    """VmRSS of a process and its descendants, KiB."""
+    total = 0
+    for p in tree(pid):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    return total
 
 
 def cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds of a process and its descendants."""
+    total = 0
+    for p in tree(pid):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -245,11 +355,23 @@ class Proc:
             await self.proc.wait()
 
 
-def _child_setup() -> None:  # runs in each child before exec
-    raise_nofile()
+SERVER_CPUS: set[int] = set()  # --pin: the server under test on core 0,
+CLIENT_CPUS: set[int] = set()  # the clients, Valkey and this process on the others
 
 
-async def spawn(name: str, argv: list[str], *, log: Path | None = None, **kw: Any) -> Proc:
+def pin(cpus: set[int]) -> None:
+    if cpus:
+        os.sched_setaffinity(0, cpus)
+
+
+async def spawn(
+    name: str, argv: list[str], *, log: Path | None = None, cpus: set[int] | None = None, **kw: Any
+) -> Proc:
+    def _child_setup() -> None:  # runs in the child before exec
+        raise_nofile()
+        pin(cpus or set())
+
+    kw.setdefault("cwd", ROOT)
     stdout = subprocess.PIPE
     stderr = open(log, "ab") if log else None  # noqa: SIM115 - closed right after spawning
     try:
@@ -259,7 +381,6 @@ async def spawn(name: str, argv: list[str], *, log: Path | None = None, **kw: An
             stdout=stdout,
             stderr=stderr,
             preexec_fn=_child_setup,
-            cwd=ROOT,
             limit=1 << 20,
             **kw,
         )
@@ -278,15 +399,40 @@ class Clients:
         self.ready: list[tuple[int, int, float, int]] = []
 
     async def start(
-        self, url: str, n: int, nprocs: int, batch: int, tmp: Path, sample_out: Path | None
+        self,
+        url: str | list[str],
+        n: int,
+        nprocs: int,
+        batch: int,
+        tmp: Path,
+        sample_out: Path | None,
+        *,
+        track: bool = False,
+        hosts: bool = False,
     ) -> None:
+        """`url`: one for every socket, or one per socket. `hosts`: client process i
+        connects from 127.0.0.(i + 2), so that each has its own ephemeral ports."""
         share = [n // nprocs + (1 if i < n % nprocs else 0) for i in range(nprocs)]
+        done = 0
         for i, count in enumerate(share):
-            argv = [PY, __file__, "--role", "client", "--url", url, "--count", str(count)]
+            argv = [PY, __file__, "--role", "client", "--count", str(count)]
+            if isinstance(url, str):
+                argv += ["--url", url]
+            else:
+                urls = tmp / f"urls{i}.txt"
+                urls.write_text("\n".join(url[done : done + count]))
+                argv += ["--urls-file", str(urls)]
+            done += count
             argv += ["--batch", str(max(1, batch // nprocs))]
             if sample_out and i == 0:
                 argv += ["--sample-out", str(sample_out)]
-            self.procs.append(await spawn(f"client{i}", argv, log=tmp / f"client{i}.log"))
+            if track:
+                argv += ["--track"]
+            if hosts:
+                argv += ["--local-host", f"127.0.0.{i + 2}"]
+            self.procs.append(
+                await spawn(f"client{i}", argv, log=tmp / f"client{i}.log", cpus=CLIENT_CPUS)
+            )
             self.counts.append(count)
         for p in self.procs:  # they connect in parallel, each in batches
             ok, failed, took, snap = (await p.line(300)).split()[1:]
@@ -310,6 +456,14 @@ class Clients:
                     lasts.append(float(parts[3]))
                     break
         return min(firsts), max(lasts)
+
+    async def command(self, line: str, timeout: float = 300) -> list[list[str]]:
+        """Send a command to every client process; each one's answer, split."""
+        for p in self.procs:
+            assert p.proc.stdin is not None
+            p.proc.stdin.write(line.encode() + b"\n")
+            await p.proc.stdin.drain()
+        return [(await p.line(timeout)).split() for p in self.procs]
 
     async def stop(self) -> None:
         for p in self.procs:
@@ -372,20 +526,26 @@ async def warm_sockets(url: str, n: int, trigger: Any) -> None:
 async def measure(
     kind: str,
     pid: int,
-    ws_url: str,
+    ws_url: str | list[str],
     n: int,
     args: argparse.Namespace,
     tmp: Path,
     trigger: Any,
     sample_out: Path | None,
+    *,
+    warm_url: str | None = None,
+    nprocs: int = 0,
+    hosts: bool = False,
 ) -> dict[str, Any]:
-    await warm_sockets(ws_url, args.warm, trigger)
+    """Connect N sockets (memory per idle socket), then `args.calls` calls (latency to
+    the last socket, server CPU per call)."""
+    await warm_sockets(warm_url or str(ws_url), args.warm, trigger)
     await asyncio.sleep(1.0)
     before = rss_kib(pid)
     clients = Clients()
     try:
-        nprocs = args.client_procs or (1 if n <= 1000 else 2)
-        await clients.start(ws_url, n, nprocs, args.batch, tmp, sample_out)
+        nprocs = nprocs or args.client_procs or (1 if n <= 1000 else 2)
+        await clients.start(ws_url, n, nprocs, args.batch, tmp, sample_out, hosts=hosts)
         ok = sum(r[0] for r in clients.ready)
         failed = sum(r[1] for r in clients.ready)
         if failed:
@@ -396,21 +556,9 @@ async def measure(
         after = rss_kib(pid)
         cpu0 = cpu_s(pid)
         ccpu0 = sum(cpu_s(c.proc.pid) for c in clients.procs)
-        lat: list[float] = []
-        spread: list[float] = []
-        missed = 0
-        for k in range(args.calls):
-            t_send = time.monotonic()
-            await trigger()
-            got = await clients.wait_call(k, args.call_timeout)
-            if got is None:
-                missed += 1
-                print(f"  ! {kind}: call {k} did not reach all sockets", flush=True)
-                break  # the per-socket counting is off from here on
-            first, last = got
-            lat.append((last - t_send) * 1000)
-            spread.append((last - first) * 1000)
-            await asyncio.sleep(max(0.0, t_send + args.interval - time.monotonic()))
+        t0 = time.monotonic()
+        lat, spread, missed = await calls(kind, clients, trigger, args)
+        wall = time.monotonic() - t0
         cpu1 = cpu_s(pid)
         ccpu1 = sum(cpu_s(c.proc.pid) for c in clients.procs)
         after_calls = rss_kib(pid)
@@ -429,6 +577,7 @@ async def measure(
         "spread": spread,
         "missed": missed,
         "cpu_ms_per_call": (cpu1 - cpu0) * 1000 / max(len(lat), 1),
+        "cpu_share": (cpu1 - cpu0) / wall,
         "client_cpu_ms_per_call": (ccpu1 - ccpu0) * 1000 / max(len(lat), 1),
         "client_procs": len(clients.ready),
         "p50": statistics.median(lat) if lat else float("nan"),
@@ -436,58 +585,159 @@ async def measure(
     }
 
 
-async def run_loket(n: int, args: argparse.Namespace, tmp: Path, sample: Path) -> dict[str, Any]:
-    import httpx
+async def calls(
+    kind: str, clients: Clients, trigger: Any, args: argparse.Namespace, first_k: int = 0
+) -> tuple[list[float], list[float], int]:
+    """`args.calls` calls, one every `args.interval` s (or when the last one reached every
+    socket); each one's latency to the last socket and first-to-last spread, ms."""
+    lat: list[float] = []
+    spread: list[float] = []
+    missed = 0
+    for k in range(first_k, first_k + args.calls):
+        t_send = time.monotonic()
+        await trigger()
+        got = await clients.wait_call(k, args.call_timeout)
+        if got is None:
+            missed += 1
+            print(f"  ! {kind}: call {k} did not reach all sockets", flush=True)
+            break  # the per-socket counting is off from here on
+        first, last = got
+        lat.append((last - t_send) * 1000)
+        spread.append((last - first) * 1000)
+        await asyncio.sleep(max(0.0, t_send + args.interval - time.monotonic()))
+    return lat, spread, missed
 
-    sys.path.insert(0, str(ROOT))
-    from server.config import load_demo
-    from server.embedded_redis import EmbeddedRedis
 
-    data = tmp / f"loket-{n}"
-    redis = EmbeddedRedis(data / "valkey")
-    server: Proc | None = None
-    try:
-        url = redis.start()
-        port = free_port()
+class Loket:
+    """`loket serve` on a private Valkey, with every ticket its calls will need issued
+    up front: `trigger()` is then one `next` at an idle counter (one event)."""
+
+    def __init__(self, args: argparse.Namespace, tmp: Path, name: str) -> None:
+        self.args = args
+        self.tmp = tmp
+        self.name = name
+        self.redis: Any = None
+        self.server: Proc | None = None
+        self.http: Any = None
+        self.base = ""
+        self.port = 0
+        self.plan: list[tuple[str, str]] = []
+        self.todo: Any = iter(())
+
+    async def start(
+        self, ws: str, workers: int = 1, cpus: set[int] | None = None, tree: Path | None = None
+    ) -> None:
+        """`tree`: run the server code of another commit (exported there), as it was
+        (its own websocket implementation: no --ws)."""
+        import httpx
+
+        sys.path.insert(0, str(ROOT))
+        from server.embedded_redis import EmbeddedRedis
+
+        data = self.tmp / self.name
+        self.redis = EmbeddedRedis(data / "valkey")
+        url = self.redis.start()
+        self.port = free_port()
         env = {**os.environ, "LOKET_ADMIN_TOKEN": ADMIN_TOKEN, "PYTHONUNBUFFERED": "1"}
         env.pop("LOKET_REDIS_URL", None)
-        argv = [PY, "-m", "server.cli", "serve", "--redis-url", url, "--port", str(port)]
-        argv += ["--data-dir", str(data)]
-        server = await spawn("loket", argv, log=tmp / f"loket-{n}.log", env=env)
-        base = f"http://127.0.0.1:{port}"
-        await wait_http(f"{base}/readyz")
+        argv = [PY, "-m", "server.cli", "serve", "--redis-url", url, "--port", str(self.port)]
+        argv += ["--data-dir", str(data), "--workers", str(workers)]
+        argv += ["--max-connections-per-client", "1000000"]  # every socket from 127.0.0.x
+        if tree is None:
+            argv += ["--ws", ws]
+        else:
+            env["PYTHONPATH"] = str(tree)
+        self.server = await spawn(
+            "loket",
+            argv,
+            log=self.tmp / f"{self.name}.log",
+            env=env,
+            cpus=cpus,
+            cwd=tree or ROOT,
+        )
+        self.base = f"http://127.0.0.1:{self.port}"
+        await wait_http(f"{self.base}/readyz")
         headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-        # One call per counter, each on an idle counter (round robin over the demo's 46),
-        # so a call is one event (ticket.called), like the baseline's one broadcast. With
-        # --same-counter every call is `next` at loket-1, which also finishes the ticket
-        # held there: two events (ticket.finished, then ticket.called) per click.
+        self.http = httpx.AsyncClient(base_url=self.base, headers=headers, timeout=60)
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/sites/{SITE}/events"
+
+    async def issue(self, service: str) -> dict[str, Any]:
+        r = await self.http.post(f"/api/v1/sites/{SITE}/tickets", json={"service": service})
+        if r.status_code != 201:
+            raise RuntimeError(f"issuing a ticket: {r.status_code} {r.text}")
+        ticket: dict[str, Any] = r.json()["ticket"] if "ticket" in r.json() else r.json()
+        return ticket
+
+    async def prepare_calls(self, n: int, same_counter: bool = False) -> None:
+        """One call per counter, each on an idle counter (round robin over the demo's 46),
+        so a call is one event (ticket.called), like the baseline's one broadcast. With
+        `same_counter` every call is `next` at loket-1, which also finishes the ticket
+        held there: two events (ticket.finished, then ticket.called) per click."""
+        from server.config import load_demo
+
         demo = load_demo()
-        if args.same_counter:
-            plan = [(COUNTER, SERVICE)] * (args.calls + 1)
+        if same_counter:
+            self.plan = [(COUNTER, SERVICE)] * n
         else:
             counters = [(c.id, c.services[0]) for c in demo.counters]
-            plan = [counters[i % len(counters)] for i in range(args.calls + 1)]
-        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as http:
-            # every ticket the run will call, issued up front: the call is then all there is
-            for _, service in plan:
-                r = await http.post(f"/api/v1/sites/{SITE}/tickets", json={"service": service})
-                if r.status_code != 201:
-                    raise RuntimeError(f"issuing a ticket: {r.status_code} {r.text}")
-            todo = iter(plan)
+            self.plan = [counters[i % len(counters)] for i in range(n)]
+        for _, service in self.plan:
+            await self.issue(service)
+        self.todo = iter(self.plan)
+        await asyncio.sleep(0.5)  # let the issue events reach the (still idle) reader
 
-            async def trigger() -> None:
-                counter, _ = next(todo)
-                r = await http.post(f"/api/v1/sites/{SITE}/counters/{counter}/next")
-                if r.status_code != 200 or not r.json().get("ticket"):
-                    raise RuntimeError(f"next at {counter}: {r.status_code} {r.text}")
+    async def trigger(self) -> None:
+        counter, _ = next(self.todo)
+        r = await self.http.post(f"/api/v1/sites/{SITE}/counters/{counter}/next")
+        if r.status_code != 200 or not r.json().get("ticket"):
+            raise RuntimeError(f"next at {counter}: {r.status_code} {r.text}")
 
-            ws_url = f"ws://127.0.0.1:{port}/ws/sites/{SITE}/events"
-            await asyncio.sleep(0.5)  # let the issue events reach the (still idle) reader
-            return await measure("loket", server.proc.pid, ws_url, n, args, tmp, trigger, sample)
+    async def stop(self) -> None:
+        if self.http is not None:
+            await self.http.aclose()
+        if self.server is not None:
+            await self.server.stop(signal.SIGINT)
+        if self.redis is not None:
+            self.redis.stop()
+
+
+def export(commit: str, into: Path) -> str:
+    """The server of a commit (`git archive`: no worktree, no checkout); its short hash."""
+    full = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", commit + "^{commit}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    into.mkdir(parents=True)
+    archive = subprocess.Popen(
+        ["git", "-C", str(ROOT), "archive", full, "server", "display", "counter_client"],
+        stdout=subprocess.PIPE,
+    )
+    subprocess.run(["tar", "-x", "-C", str(into)], stdin=archive.stdout, check=True)
+    if archive.wait() != 0:
+        raise RuntimeError(f"git archive {commit} failed")
+    return full
+
+
+async def run_loket(
+    n: int, args: argparse.Namespace, tmp: Path, sample: Path, ws: str, r: int
+) -> dict[str, Any]:
+    """`ws`: a websocket implementation of this tree, or `@<commit>`: that commit's server."""
+    lok = Loket(args, tmp, f"loket-{ws}-{n}-{r}")
+    tree = tmp / f"tree-{ws[1:]}" if ws.startswith("@") else None
+    try:
+        await lok.start(ws, cpus=SERVER_CPUS, tree=tree)
+        await lok.prepare_calls(args.calls + args.warm + 1, args.same_counter)
+        assert lok.server is not None
+        return await measure(
+            f"loket ({ws})", lok.server.proc.pid, lok.ws_url, n, args, tmp, lok.trigger, sample
+        )
     finally:
-        if server:
-            await server.stop(signal.SIGINT)
-        redis.stop()
+        await lok.stop()
 
 
 async def run_baseline(
@@ -498,7 +748,7 @@ async def run_baseline(
     port = free_port()
     argv = [PY, __file__, "--role", "baseline", "--port", str(port)]
     argv += ["--message-file", str(sample), "--snapshot-bytes", str(snapshot_bytes)]
-    server = await spawn("baseline", argv, log=tmp / f"baseline-{n}.log")
+    server = await spawn("baseline", argv, log=tmp / f"baseline-{n}.log", cpus=SERVER_CPUS)
     try:
         await server.line(30)  # "listening"
         await wait_tcp(port)
@@ -538,53 +788,62 @@ FALLBACK_SAMPLE = json.dumps(
 )
 
 
-def report(n: int, lok: dict[str, Any], base: dict[str, Any]) -> None:
-    def ratio(a: float, b: float) -> float:
-        return a / b if b > 0 else float("inf")
+def med(values: list[float], fmt: str = "{:.1f}") -> str:
+    """`median [min-max]`."""
+    if not values:
+        return "-"
+    return (
+        f"{fmt.format(statistics.median(values))} "
+        f"[{fmt.format(min(values))}-{fmt.format(max(values))}]"
+    )
 
-    r50 = ratio(lok["p50"], base["p50"])
-    r99 = ratio(lok["p99"], base["p99"])
-    rmem = ratio(lok["kib_per_conn"], base["kib_per_conn"])
-    print(f"\n== N = {n} display sockets, {len(lok['lat'])}/{len(base['lat'])} calls ==")
-    print(f"{'':22}{'Loket':>12}{'baseline':>12}{'Loket/base':>12}  target")
-    print(f"{'p50 latency (ms)':22}{lok['p50']:12.1f}{base['p50']:12.1f}{r50:12.2f}")
-    verdict = "PASS" if r99 <= TARGET_P99 else "MISS"
-    print(
-        f"{'p99 latency (ms)':22}{lok['p99']:12.1f}{base['p99']:12.1f}{r99:12.2f}"
-        f"  <= {TARGET_P99}  {verdict}"
-    )
-    verdict = "PASS" if rmem <= TARGET_MEM else "MISS"
-    print(
-        f"{'KiB / idle socket':22}{lok['kib_per_conn']:12.1f}{base['kib_per_conn']:12.1f}"
-        f"{rmem:12.2f}  <= {TARGET_MEM}  {verdict}"
-    )
-    print("   details")
-    for label, key, fmt in (
-        ("first->last spread p50 (ms)", "spread", "med"),
-        ("server CPU per call (ms)", "cpu_ms_per_call", "{:.1f}"),
-        ("client CPU per call (ms)", "client_cpu_ms_per_call", "{:.1f}"),
-        ("client processes", "client_procs", "{}"),
-        ("server RSS before (MiB)", "rss_before", "mib"),
-        ("server RSS N idle (MiB)", "rss_idle", "mib"),
-        ("server RSS after calls (MiB)", "rss_after_calls", "mib"),
-        ("connect all N (s)", "connect_s", "{:.1f}"),
-        ("first message (bytes)", "snapshot_bytes", "{}"),
-        ("sockets connected / failed", "ok", "okf"),
-    ):
-        cells = []
-        for d in (lok, base):
-            if fmt == "med":
-                cells.append(f"{statistics.median(d[key]):.1f}" if d[key] else "-")
-            elif fmt == "mib":
-                cells.append(f"{d[key] / 1024:.1f}")
-            elif fmt == "okf":
-                cells.append(f"{d['ok']}/{d['failed']}")
-            else:
-                cells.append(fmt.format(d[key]))
-        print(f"   {label:30}{cells[0]:>12}{cells[1]:>12}")
-    print(f"   (p99 = nearest rank over {len(lok['lat'])} samples, i.e. the maximum; p50 = median)")
-    print("   Loket latencies (ms):", " ".join(f"{x:.0f}" for x in lok["lat"]))
-    print("   base  latencies (ms):", " ".join(f"{x:.0f}" for x in base["lat"]))
+
+def report(n: int, runs: dict[str, list[dict[str, Any]]], rounds: int) -> None:
+    """Per kind: medians over rounds [min-max]; per Loket kind: ratios to the baseline
+    of the same round, then their median [min-max]; p99 also over all calls pooled."""
+    base = runs["baseline"]
+    pooled_base = sorted(x for r in base for x in r["lat"])
+    print(f"\n== N = {n} display sockets, {rounds} interleaved rounds ==")
+    rows = [
+        ("server CPU per call (ms)", "cpu_ms_per_call", TARGET_CPU),
+        ("KiB per idle socket", "kib_per_conn", TARGET_MEM),
+        ("p50 latency (ms)", "p50", None),
+        ("p99 latency per round (ms)", "p99", None),
+        ("client CPU per call (ms)", "client_cpu_ms_per_call", None),
+        ("server CPU share during calls", "cpu_share", None),
+        ("connect all N (s)", "connect_s", None),
+    ]
+    for kind, results in runs.items():
+        lat = sorted(x for r in results for x in r["lat"])
+        print(
+            f"  {kind}: {len(lat)} calls; sockets {sum(r['ok'] for r in results)} ok, "
+            f"{sum(r['failed'] for r in results)} failed; calls missed "
+            f"{sum(r['missed'] for r in results)}"
+        )
+        for label, key, _ in rows:
+            fmt = "{:.2f}" if key == "cpu_share" else "{:.1f}"
+            print(f"    {label:32} {med([r[key] for r in results], fmt)}")
+        print(
+            f"    {'p50 / p99 over all calls (ms)':32} "
+            f"{pct(lat, 50):.1f} / {pct(lat, 99):.1f} (nearest rank, {len(lat)} calls)"
+        )
+        if kind == "baseline":
+            continue
+        for label, key, target in [*rows[:2], ("p99 latency", "p99", TARGET_P99)]:
+            ratios = [r[key] / b[key] for r, b in zip(results, base, strict=False) if b[key] > 0]
+            verdict = ""
+            if target is not None and ratios:
+                verdict = f"  target <= {target}: " + (
+                    "PASS" if statistics.median(ratios) <= target else "MISS"
+                )
+            print(f"    {kind}/baseline {label:24} {med(ratios, '{:.2f}')}{verdict}")
+        if lat and pooled_base:
+            r99 = pct(lat, 99) / pct(pooled_base, 99)
+            verdict = "PASS" if r99 <= TARGET_P99 else "MISS"
+            print(
+                f"    {kind}/baseline {'p99 over all calls':24} {r99:.2f}"
+                f"  target <= {TARGET_P99}: {verdict}"
+            )
 
 
 async def orchestrate(args: argparse.Namespace) -> int:
@@ -595,28 +854,52 @@ async def orchestrate(args: argparse.Namespace) -> int:
         return 1
     import websockets
 
+    implementations = [w for w in args.ws.split(",") if w]
+    tmp = Path(tempfile.mkdtemp(prefix="loket-fanout-"))
+    if args.before:
+        short = export(args.before, tmp / "tree-export")
+        (tmp / "tree-export").rename(tmp / f"tree-{short}")
+        implementations.append("@" + short)
+    kinds = [f"loket ({w})" for w in implementations] + ["baseline"]
     print(
-        f"fanout bench: sizes {sizes}, {args.calls} calls every {args.interval}s"
+        f"fanout bench | {time.strftime('%Y-%m-%d %H:%M')} | sizes {sizes}, {args.rounds} "
+        f"rounds x {args.calls} calls every {args.interval}s"
         f" ({'all at loket-1' if args.same_counter else 'round robin over idle counters'}),"
-        f" {os.cpu_count()} cores, websockets {websockets.__version__},"
-        f" RLIMIT_NOFILE {nofile}",
+        f" {os.cpu_count()} cores, websockets {websockets.version.version},"
+        f" RLIMIT_NOFILE {nofile}, pinned: server {sorted(SERVER_CPUS) or '-'},"
+        f" clients/Valkey {sorted(CLIENT_CPUS) or '-'} | load {loadavg()}",
         flush=True,
     )
-    tmp = Path(tempfile.mkdtemp(prefix="loket-fanout-"))
     sample = tmp / "called.json"
     failed = False
     try:
         for n in sizes:
             t0 = time.monotonic()
-            print(f"-- N={n}: Loket ...", flush=True)
-            lok = await run_loket(n, args, tmp, sample)
-            if not sample.exists() or CALLED not in sample.read_text():
-                sample.write_text(FALLBACK_SAMPLE)
-            print(f"-- N={n}: baseline ({len(sample.read_text())}-byte message) ...", flush=True)
-            base = await run_baseline(n, args, tmp, sample, lok["snapshot_bytes"])
-            report(n, lok, base)
+            runs: dict[str, list[dict[str, Any]]] = {k: [] for k in kinds}
+            snapshot_bytes = 0
+            for r in range(args.rounds):
+                # Loket first in round 1 (the baseline sends the call Loket sent)
+                order = kinds if r % 2 == 0 else kinds[::-1]
+                for kind in order:
+                    if kind == "baseline":
+                        if not sample.exists() or CALLED not in sample.read_text():
+                            sample.write_text(FALLBACK_SAMPLE)
+                        res = await run_baseline(n, args, tmp, sample, snapshot_bytes)
+                    else:
+                        ws = kind[len("loket (") : -1]
+                        res = await run_loket(n, args, tmp, sample, ws, r)
+                        snapshot_bytes = snapshot_bytes or res["snapshot_bytes"]
+                    runs[kind].append(res)
+                    failed |= bool(res["missed"] or res["failed"])
+                    print(
+                        f"  N={n} round {r + 1}/{args.rounds} {kind:26} "
+                        f"cpu/call {res['cpu_ms_per_call']:6.1f} ms  "
+                        f"KiB/socket {res['kib_per_conn']:5.1f}  p50 {res['p50']:6.1f}  "
+                        f"p99 {res['p99']:6.1f} ms  (load {loadavg()})",
+                        flush=True,
+                    )
+            report(n, runs, args.rounds)
             print(f"   (size took {time.monotonic() - t0:.0f} s)", flush=True)
-            failed |= bool(lok["missed"] or base["missed"] or lok["failed"] or base["failed"])
     except BaseException:
         for log in sorted(tmp.glob("*.log")):
             text = log.read_text(errors="replace").strip()
@@ -628,11 +911,16 @@ async def orchestrate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--sizes", default="1000,5000")
-    p.add_argument("--calls", type=int, default=20)
-    p.add_argument("--interval", type=float, default=0.5, help="seconds between calls")
+def loadavg() -> str:
+    with contextlib.suppress(OSError):
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    return "?"
+
+
+def add_options(p: argparse.ArgumentParser) -> None:
+    """Options the fan-out benches share (this file's and crowd.py's)."""
+    p.add_argument("--calls", type=int, default=40, help="calls per run")
+    p.add_argument("--interval", type=float, default=0.25, help="seconds between calls")
     p.add_argument(
         "--batch",
         type=int,
@@ -643,15 +931,44 @@ def main() -> int:
     p.add_argument("--warm", type=int, default=20, help="warm-up sockets before 'RSS before'")
     p.add_argument("--settle", type=float, default=2.0, help="idle seconds before 'RSS idle'")
     p.add_argument("--call-timeout", type=float, default=20.0)
-    p.add_argument(
-        "--same-counter",
-        action="store_true",
-        help="every call is `next` at loket-1 (2 events per click: finished + called)",
-    )
     p.add_argument("--client-procs", type=int, default=0, help="0: 1 up to N=1000, else 2")
+    p.add_argument(
+        "--no-pin",
+        action="store_true",
+        help="do not pin the server to core 0 and the clients and Valkey to the others",
+    )
+    p.add_argument("--same-counter", action="store_true", help=argparse.SUPPRESS)
+
+
+def setup_pinning(args: argparse.Namespace) -> None:
+    cpus = sorted(os.sched_getaffinity(0))
+    if not args.no_pin and len(cpus) >= 2:
+        SERVER_CPUS.update(cpus[:1])
+        CLIENT_CPUS.update(cpus[1:])
+        pin(CLIENT_CPUS)  # this process, and so the Valkey it starts
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--sizes", default="1000,5000")
+    p.add_argument(
+        "--before",
+        help="also run the server of this commit (git archive), e.g. HEAD before a change",
+    )
+    p.add_argument("--rounds", type=int, default=5, help="interleaved rounds per size")
+    p.add_argument(
+        "--ws",
+        default="websockets-sansio",
+        help="uvicorn websocket implementations to run Loket with, comma-separated "
+        "(websockets-sansio, wsproto, websockets)",
+    )
+    add_options(p)
     # internal roles
     p.add_argument("--role", choices=["main", "client", "baseline"], default="main")
     p.add_argument("--url")
+    p.add_argument("--urls-file")
+    p.add_argument("--local-host")
+    p.add_argument("--track", action="store_true")
     p.add_argument("--count", type=int)
     p.add_argument("--sample-out")
     p.add_argument("--port", type=int)
@@ -661,6 +978,7 @@ def main() -> int:
     args = p.parse_args()
     if args.smoke:
         args.sizes, args.calls, args.interval, args.warm, args.settle = "20", 3, 0.1, 5, 0.2
+        args.rounds = 2
     raise_nofile()
     use_uvloop()
     if args.role == "client":
@@ -669,6 +987,7 @@ def main() -> int:
     if args.role == "baseline":
         asyncio.run(baseline_main(args))
         return 0
+    setup_pinning(args)
     return asyncio.run(orchestrate(args))
 
 

@@ -90,6 +90,13 @@ def parser() -> argparse.ArgumentParser:
         help="the reverse proxies' addresses or networks, comma-separated (default %(default)s)",
     )
     serve.add_argument(
+        "--ws",
+        choices=sorted(guard.WS_PROTOCOLS),
+        default=os.environ.get("LOKET_WS", guard.WS_DEFAULT),
+        help="uvicorn's websocket implementation (default %(default)s, the leanest measured: "
+        "docs/performance.md); wsproto needs the wsproto package",
+    )
+    serve.add_argument(
         "--log-format",
         choices=logs.FORMATS,
         default=os.environ.get("LOKET_LOG_FORMAT", "text"),
@@ -350,6 +357,7 @@ def _serve(args: argparse.Namespace, log_config: dict[str, Any]) -> int:
                 max_connections_per_client=settings.max_connections_per_client,
                 ws_max_frame_bytes=settings.ws_max_frame_bytes,
                 trusted_proxies=trusted,
+                ws=args.ws,
             ),
         }
         if embedded:

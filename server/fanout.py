@@ -2,9 +2,13 @@
 
 The reader blocks on the site's stream (`XREAD`), decodes each event once, encodes it at
 most twice (with ticket ids for staff, without for the public), filters it per socket,
-and appends it to that socket's bounded buffer. Each socket's sender drains its own
-buffer, so a slow client never delays the others; one that lets its buffer fill up is
-cut off (it reconnects with `since` and replays what it missed).
+and hands it on. A socket that is idle (its sender waits, its buffer is empty) and
+whose transport takes more gets the frame written at once, in the reader's loop, as
+`websockets.broadcast()` does: no task wakes for it (`Subscriber.write`, from the
+guarded websocket protocol, server/guard.py). Any other socket gets it appended to its
+bounded buffer, which its own sender drains, so a slow client never delays the others;
+one that lets its buffer fill up is cut off (it reconnects with `since` and replays
+what it missed).
 
 The reader also works out visitors' positions: after each batch of events that moved a
 queue some phone watches, it reads those queues once (one round trip, however many
@@ -30,6 +34,7 @@ from .config import Site
 from .estimate import Load, estimates, parse_times
 from .estimate import load_of as estimate_load
 from .eventlog import Queues
+from .guard import text_frame
 from .store import FAILURES, Store
 
 log = logging.getLogger("loket.fanout")
@@ -50,20 +55,25 @@ HEARTBEAT = 2  # a keep-alive frame; a send that fails tells us the client left
 POSITION = 3  # a phone's ticket.position (NO_MESSAGE: work it out from the store)
 Message = dict[str, Any]
 Item = tuple[int, int, Message]
-HEARTBEAT_MESSAGE: Message = {"type": "websocket.send", "text": '{"type":"heartbeat"}'}
 NO_MESSAGE: Message = {}
 HEARTBEAT_SLICES = 15
+SAMPLED_SLOT = 0  # buffered sends are timed for the sockets of one heartbeat slice
 
 
 class Outgoing(dict[str, Any]):
-    """An event's ASGI message, stamped with when the reader received the event
-    (perf_counter): each sender times its send from it (metrics.EVENT_SEND)."""
+    """A text frame's ASGI message, with the frame itself (built once, for the sockets
+    written to directly: guard.py) and when the reader received the event (perf_counter), which
+    the send times are measured from (metrics.EVENT_SEND)."""
 
-    __slots__ = ("received",)
+    __slots__ = ("frame", "received")
 
-    def __init__(self, text: str, received: float) -> None:
+    def __init__(self, text: str, received: float = 0.0) -> None:
         super().__init__(type="websocket.send", text=text)
         self.received = received
+        self.frame = text_frame(text.encode())
+
+
+HEARTBEAT_MESSAGE = Outgoing('{"type":"heartbeat"}')
 
 
 @dataclass(eq=False, slots=True)
@@ -73,6 +83,11 @@ class Subscriber:
     wants: Callable[[Site, dict[str, Any]], bool] | None  # None: every event
     limit: int
     ticket: str | None = None
+    # A synchronous write of a ready-made frame (Outgoing.frame) to the socket, False
+    # when it cannot take it now (server/guard.py); None: every item goes through the
+    # buffer.
+    write: Callable[[bytes], bool] | None = None
+    last: int = 0  # seq of the last event the socket got (or its snapshot's)
     # The raw credential the socket came with, and how to ask whether it still holds.
     credential: str | None = None
     verify: Callable[[str], Awaitable[bool]] | None = None
@@ -89,7 +104,21 @@ class Subscriber:
     last_position: str | None = None
 
     def push(self, item: Item) -> bool:
-        """Buffer an item for the sender; False when the buffer is full."""
+        """Write an item at once when the socket is idle and can take it; else buffer
+        it for the sender. False when the buffer is full."""
+        if self.write is not None and not self.pending:
+            wakeup = self.wakeup
+            kind, seq, message = item
+            if wakeup is not None and not wakeup.done() and isinstance(message, Outgoing):
+                # idle: the sender waits in take(), nothing is queued before this item
+                if kind == EVENT:
+                    if seq <= self.last:
+                        return True  # the snapshot (or a replay) had it
+                    if self.write(message.frame):
+                        self.last = seq
+                        return True
+                elif kind != CATCH_UP and self.write(message.frame):
+                    return True
         if len(self.pending) >= self.limit:
             return False
         self.pending.append(item)
@@ -114,13 +143,12 @@ def encode(event: dict[str, Any], with_id: bool) -> str:
 
 
 def position_text(status: str, position: int | None, wait_s: int | None) -> str:
-    return json.dumps(
-        {
-            "type": "ticket.position",
-            "status": status,
-            "position": position,
-            "estimated_wait_s": wait_s,
-        }
+    """A phone's `ticket.position` (built by hand: once per phone and event, json.dumps
+    cost several times this; statuses are plain ASCII words)."""
+    return (
+        f'{{"type": "ticket.position", "status": "{status}", '
+        f'"position": {"null" if position is None else int(position)}, '
+        f'"estimated_wait_s": {"null" if wait_s is None else int(wait_s)}}}'
     )
 
 
@@ -301,7 +329,7 @@ class Fanout:
             self.kick(sub, TOO_SLOW)  # it reconnects with since and replays
 
     def _deliver(self, site: Site, event: dict[str, Any], received: float) -> None:
-        messages: dict[bool, Message] = {}
+        messages: dict[bool, Outgoing] = {}
         seq = event["seq"]
         for sub in self.subscribers.get(site.id, ()):
             if sub.closing is not None or (sub.wants is not None and not sub.wants(site, event)):
@@ -311,7 +339,21 @@ class Fanout:
                 text = encode(event, sub.with_id)
                 message = messages[sub.with_id] = Outgoing(text, received)
             sub.quiet = False
-            self._push(sub, (EVENT, seq, message))
+            # the idle socket's way of Subscriber.push, inline: most sockets, every event
+            write, wakeup = sub.write, sub.wakeup
+            if (
+                write is not None
+                and wakeup is not None
+                and not wakeup.done()
+                and not sub.pending
+                and seq > sub.last
+                and write(message.frame)
+            ):
+                sub.last = seq
+            elif not sub.push((EVENT, seq, message)):
+                self.kick(sub, TOO_SLOW)  # it reconnects with since and replays
+        if messages:  # one sample per event: handed to every idle socket by now
+            metrics.EVENT_SEND.observe(time.perf_counter() - received)
 
     async def _positions(self, site: Site, events: list[dict[str, Any]]) -> None:
         """After a batch of events: the visitors' phones whose ticket or queue moved get
@@ -381,4 +423,4 @@ class Fanout:
     def _send_position(self, sub: Subscriber, text: str) -> None:
         if text != sub.last_position:
             sub.last_position = text
-            self._push(sub, (POSITION, 0, {"type": "websocket.send", "text": text}))
+            self._push(sub, (POSITION, 0, Outgoing(text)))

@@ -22,6 +22,7 @@ import asyncio
 import functools
 import ipaddress
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -32,8 +33,12 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
+from websockets.frames import Frame, Opcode
+from websockets.protocol import OPEN
 
 log = logging.getLogger("loket.guard")
+
+WRITE_EXTENSION = "loket.write"  # scope["extensions"]: a socket's synchronous write
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -164,9 +169,90 @@ class GuardedH11Protocol(H11Protocol):
             self.transport.close()
 
 
+def text_frame(data: bytes) -> bytes:
+    """A whole, unmasked text frame of UTF-8 `data`: what a server sends without
+    compression (per-message deflate is off, cli.py), the same bytes for every socket,
+    so built once per message (fanout.Outgoing) and written as is (`write`)."""
+    return Frame(Opcode.TEXT, data).serialize(mask=False)
+
+
+class _Inbox:
+    """What uvicorn's sans-I/O protocol uses of its asyncio.Queue of received messages
+    (put_nowait, get, empty), for its one reader, the app's `receive`: a list and a
+    future instead of a queue's four deques (about 3 KiB per socket)."""
+
+    __slots__ = ("items", "waiter")
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+        self.waiter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, item: Any) -> None:
+        self.items.append(item)
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def empty(self) -> bool:
+        return not self.items
+
+    async def get(self) -> Any:
+        while not self.items:
+            self.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
+        return self.items.pop(0)
+
+
+class _Gate:
+    """What uvicorn's protocol uses of its `writable` asyncio.Event (set, clear, is_set,
+    wait), with the waiters' list made only when someone waits (the Event's deque is
+    about 0.7 KiB per socket)."""
+
+    __slots__ = ("is_open", "waiters")
+
+    def __init__(self) -> None:
+        self.is_open = True
+        self.waiters: list[asyncio.Future[None]] | None = None
+
+    def is_set(self) -> bool:
+        return self.is_open
+
+    def set(self) -> None:
+        self.is_open = True
+        waiters, self.waiters = self.waiters, None
+        for waiter in waiters or ():
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def clear(self) -> None:
+        self.is_open = False
+
+    async def wait(self) -> bool:
+        while not self.is_open:
+            waiter = asyncio.get_running_loop().create_future()
+            if self.waiters is None:
+                self.waiters = []
+            self.waiters.append(waiter)
+            await waiter
+        return True
+
+
 class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
-    """The websocket a guarded HTTP connection was upgraded to: it holds the
-    connection's place in the Guard's count until it closes."""
+    """The websocket a guarded HTTP connection was upgraded to (uvicorn's sans-I/O
+    websockets implementation, `--ws websockets-sansio`): it holds the connection's
+    place in the Guard's count until it closes.
+
+    Two savings, both measured (docs/performance.md):
+    - a synchronous write of a ready-made frame (`scope["extensions"]["loket.write"]`,
+      see `write`): the fan-out hands an event to every idle socket in one loop, the
+      way `websockets.broadcast()` does, instead of waking one task per socket and
+      framing the message again for each (fanout.py);
+    - memory per idle socket: a lighter inbox and write gate than asyncio's Queue and
+      Event (same behaviour for one reader), and the handshake's request and response
+      headers dropped once the socket is open (nothing reads them again)."""
 
     def __init__(
         self,
@@ -179,10 +265,92 @@ class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
         self.guard = guard
+        self.queue = _Inbox()  # type: ignore[assignment]
+        self.writable = _Gate()  # type: ignore[assignment]
+
+    def handle_connect(self, event: Any) -> None:
+        super().handle_connect(event)
+        scope = getattr(self, "scope", None)
+        if scope is not None:
+            scope["extensions"][WRITE_EXTENSION] = self.write
+        # copied into the scope by now; the parser's generator keeps the request alive
+        event.headers.clear()
+
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        if message["type"] == "websocket.accept":
+            self.request = None  # type: ignore[assignment]
+            self.response = None  # type: ignore[assignment]
+
+    def write(self, frame: bytes) -> bool:
+        """Write a frame (`text_frame`) now, without waiting: False (nothing written)
+        when the socket is not open, its transport's buffer is over the high-water mark
+        or an extension (compression) is in use; the caller then queues the message for
+        the socket's own sender, which sends it through ASGI."""
+        if (
+            self.close_sent
+            or not self.writable.is_set()
+            or self.conn.state is not OPEN
+            or self.conn.extensions
+            or self.transport.is_closing()
+        ):
+            return False
+        self.transport.write(frame)
+        return True
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.guard.release(self.client[0] if self.client else None)
         super().connection_lost(exc)
+
+
+def _holding_place(base: type[Any], name: str, doc: str) -> type[Any]:
+    """A subclass of one of uvicorn's other websocket implementations that holds its
+    Guard place until it closes. Built on first use (module `__getattr__`), so that
+    wsproto, and websockets' deprecated legacy API, are imported only when chosen."""
+
+    def __init__(
+        self: Any,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+        *,
+        guard: Guard,
+    ) -> None:
+        base.__init__(self, config, server_state, app_state, _loop)
+        self.guard = guard
+
+    def connection_lost(self: Any, exc: Exception | None) -> None:
+        self.guard.release(self.client[0] if self.client else None)
+        base.connection_lost(self, exc)
+
+    cls = type(name, (base,), {"__init__": __init__, "connection_lost": connection_lost})
+    cls.__module__, cls.__qualname__, cls.__doc__ = __name__, name, doc
+    return cls
+
+
+def __getattr__(name: str) -> Any:  # the other implementations' classes, built on demand
+    if name == "GuardedWSProtocol":
+        from uvicorn.protocols.websockets.wsproto_impl import WSProtocol
+
+        cls = _holding_place(WSProtocol, name, "uvicorn's wsproto implementation, guarded.")
+    elif name == "GuardedLegacyProtocol":
+        from uvicorn.protocols.websockets.websockets_impl import WebSocketProtocol
+
+        cls = _holding_place(WebSocketProtocol, name, "uvicorn's legacy websockets, guarded.")
+    else:
+        raise AttributeError(name)
+    globals()[name] = cls
+    return cls
+
+
+# --ws of `loket serve`: uvicorn's implementation, by the name uvicorn gives it
+WS_PROTOCOLS = {
+    "websockets-sansio": "GuardedWebSocketProtocol",
+    "wsproto": "GuardedWSProtocol",
+    "websockets": "GuardedLegacyProtocol",
+}
+WS_DEFAULT = "websockets-sansio"  # chosen by measurement: docs/performance.md
 
 
 def uvicorn_options(
@@ -191,6 +359,7 @@ def uvicorn_options(
     max_connections_per_client: int,
     ws_max_frame_bytes: int,
     trusted_proxies: Iterable[str] = (),
+    ws: str = WS_DEFAULT,
 ) -> dict[str, Any]:
     """uvicorn.Config keywords: the guarded protocols and the websocket frame limit."""
     guard = Guard.build(header_timeout_s, max_connections_per_client, trusted_proxies)
@@ -198,7 +367,7 @@ def uvicorn_options(
         "http": functools.partial(GuardedH11Protocol, guard=guard),
         # named, not "auto": the frame limit below is what this implementation enforces
         # (a bigger frame fails the connection with 1009 as soon as its header is read)
-        "ws": functools.partial(GuardedWebSocketProtocol, guard=guard),
+        "ws": functools.partial(getattr(sys.modules[__name__], WS_PROTOCOLS[ws]), guard=guard),
         "ws_max_size": ws_max_frame_bytes,
     }
 

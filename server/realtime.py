@@ -35,6 +35,7 @@ from .fanout import (
     EVENT,
     POLICY_VIOLATION,
     POSITION,
+    SAMPLED_SLOT,
     SITE_EVENTS,
     STORE_LOST,
     TRY_AGAIN_LATER,
@@ -44,6 +45,7 @@ from .fanout import (
     encode,
     position_text,
 )
+from .guard import WRITE_EXTENSION
 from .settings import Settings
 from .store import FAILURES, Store
 
@@ -182,6 +184,8 @@ async def events_endpoint(
         return
     except GONE:
         return
+    sub.last = last  # (before subscribing: the reader may write to it at once)
+    sub.write = scope.get("extensions", {}).get(WRITE_EXTENSION)  # guard.py: direct writes
     services.fanout.subscribe(sub, last)
     sub.sender = asyncio.current_task()
     try:
@@ -335,8 +339,11 @@ async def _send_events(
 
 async def _send(ws: Socket, services: Services, flt: Filter, sub: Subscriber, last: int) -> None:
     """Drain the socket's buffer until the client leaves; the fan-out cancels this when
-    the buffer overflows."""
+    the buffer overflows. (While this waits with nothing buffered, the reader may write
+    to the socket directly: `Subscriber.push`; `sub.last` is then moved on there.)"""
     store = services.store
+    sub.last = last
+    timed = sub.slot == SAMPLED_SLOT  # the send times of a sample of sockets
     try:
         while True:
             recheck = False
@@ -348,15 +355,16 @@ async def _send(ws: Socket, services: Services, flt: Filter, sub: Subscriber, la
                         recheck = True
                 elif kind != EVENT and kind != CATCH_UP:  # a heartbeat
                     await ws.send(message)
-                elif seq <= last:
+                elif seq <= sub.last:
                     continue
                 elif kind == EVENT:
                     await ws.send(message)
-                    last = seq
-                    if isinstance(message, Outgoing):
+                    sub.last = seq
+                    if timed and isinstance(message, Outgoing):
                         metrics.EVENT_SEND.observe(time.perf_counter() - message.received)
                 else:  # CATCH_UP: subscribed behind the reader, the log has the rest
                     site = await store.site(sub.site)
+                    last = sub.last
                     page = await store.log.page(sub.site, last, limit=seq - last)
                     if not page.complete:  # gone from the log: start over from a snapshot
                         metrics.WEBSOCKET_DROPS.labels("gone_from_log").inc()
@@ -365,7 +373,7 @@ async def _send(ws: Socket, services: Services, flt: Filter, sub: Subscriber, la
                         return
                     await _send_events(ws, site, flt, sub, page.events)
                     # (never past the head: those seqs are still to come)
-                    last, recheck = min(seq, page.last_seq), True  # phones: the reader
+                    sub.last, recheck = min(seq, page.last_seq), True  # phones: the reader
                     # moved their positions on before this socket joined
             if recheck:
                 await _position(ws, store, sub)
