@@ -206,6 +206,11 @@ class Bookings:
         count = {k.decode(): int(v) for k, v in taken.items()}
         cap = service.booking_cap()
         day_left = None if cap is None else max(0, cap - count.get(f"{service.id}|*", 0))
+        if service.daily_quota is not None:
+            # the tickets issued that day and the bookings holding places fill the quota
+            issued = await self.redis.hget(keys.issued(site.id, day.isoformat()), service.id)
+            free = service.daily_quota - int(issued or 0) - count.get(f"{service.id}|booked", 0)
+            day_left = max(0, free if day_left is None else min(day_left, free))
         now = self.store.clock()
         sessions = []
         for s in service.sessions_on(day):
@@ -298,6 +303,7 @@ class Bookings:
                     keys.booking_niks(site.id, day.isoformat()),
                     keys.booking_ends(site.id),
                     keys.booking_purge(site.id),
+                    keys.issued(site.id, day.isoformat()),
                 ],
                 [
                     json.dumps(booking, ensure_ascii=False),
@@ -305,6 +311,7 @@ class Bookings:
                     "" if cap is None else str(cap),
                     nik_hash,
                     str(int(purge_at.timestamp() * 1000)),
+                    "" if service.daily_quota is None else str(service.daily_quota),
                 ],
             )
             try:
@@ -359,6 +366,7 @@ class Bookings:
                     keys.queue(site.id, service.id),
                     keys.day_tickets(site.id, today),
                     keys.days(site.id),
+                    keys.booking_taken(site.id, today),
                 ],
                 [
                     b["code"],
@@ -392,6 +400,7 @@ class Bookings:
                     keys.booking_ends(site.id),
                     keys.booking_purge(site.id),
                     keys.booking_codes(site.id),
+                    keys.booking_taken_prefix(site.id),
                 ],
                 [str(limit)],
             ),

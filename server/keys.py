@@ -222,10 +222,19 @@ def booking_codes(site: str) -> str:
     return f"{_site(site)}:booking_codes"
 
 
+def booking_taken_prefix(site: str) -> str:
+    """Prefix of the `booking_taken` hashes, the date appended (lua/booking_expire.lua
+    builds a booking's from it)."""
+    return f"{_site(site)}:booking_taken:"
+
+
 def booking_taken(site: str, day: str) -> str:
-    """Hash with an expiry: `<service>|<session>` and `<service>|*` -> standing bookings
-    of one date (quotas); expires with the personal data of that date."""
-    return f"{_site(site)}:booking_taken:{day}"
+    """Hash with an expiry: `<service>|<session>` and `<service>|*` -> bookings of one date
+    made and not cancelled (the session quotas and the day's cap of book.lua);
+    `<service>|booked` -> those still `booked` (not checked in, cancelled or expired), the
+    places walk-ins may not take (issue.lua). Expires with the personal data of that
+    date."""
+    return f"{booking_taken_prefix(site)}{day}"
 
 
 def booking_niks(site: str, day: str) -> str:

@@ -389,6 +389,7 @@ class Store:
                     keys.queue(site.id, service.id),
                     keys.day_tickets(site.id, today),
                     keys.days(site.id),
+                    keys.booking_taken(site.id, today),  # places still booked today
                 ],
                 [
                     ticket_id,
@@ -766,15 +767,18 @@ class Store:
         """The snapshot of spec section 2 (`/state`), with the seq it matches."""
         now = self.clock()
         await self.rollover(site, now=now)  # after midnight, show the new day at once
-        k, a = self._common(site, None, now, self._today(site, now))
+        today = self._today(site, now)
+        k, a = self._common(site, None, now, today)
         services = [s.id for s in site.services]
-        k.extend([keys.recent(site.id), keys.issued(site.id, self._today(site, now))])
+        k.extend([keys.recent(site.id), keys.issued(site.id, today)])
+        k.append(keys.booking_taken(site.id, today))
         k.extend(keys.queue(site.id, s) for s in services)
         a.extend(services)
         raw = await self._eval("state", k, a)
         tickets = raw["tickets"] or {}
         counters = raw["counters"] or {}
         issued = raw["issued"] or {}
+        booked = raw["booked"] or {}  # today's bookings not checked in: not for walk-ins
         out_counters = []
         for c in site.counters:
             data = counters.get(c.id) or {"status": domain.OPEN, "ticket": None}
@@ -794,7 +798,7 @@ class Store:
             "recent_calls": [tickets[i] for i in recent if i in tickets],
             "waiting": {s: int((raw["waiting"] or {}).get(s, 0)) for s in services},
             "quota_left": {
-                s.id: max(0, s.daily_quota - int(issued.get(s.id, 0)))
+                s.id: max(0, s.daily_quota - int(issued.get(s.id, 0)) - int(booked.get(s.id, 0)))
                 for s in site.services
                 if s.daily_quota is not None
             },

@@ -342,6 +342,28 @@ end
 -- The units a booking's figures go to (site, agency, service), on its date.
 local function booking_units(b) return {s = '-', a = b.agency, v = b.service} end
 
+-- Bookings still `booked` hold places of their date that walk-ins may not take: the
+-- field `<service>|booked` of the date's taken hash (keys.booking_taken) counts them,
+-- kept in the same step as every change of status; issue.lua refuses a walk-in once
+-- issued + booked reaches the daily quota. A booking that holds a place carries `_held`
+-- (bookings made before this count existed do not, and are not counted). It lets the
+-- place go when it leaves `booked`: checked in (its ticket now counts as issued),
+-- cancelled, expired.
+local function booking_held(service) return service .. '|booked' end
+
+local function booking_hold(k_taken, b)
+  redis.call('HINCRBY', k_taken, booking_held(b.service), 1)
+  b._held = true
+end
+
+local function booking_release(k_taken, b)
+  -- once the date's hash has expired (its personal data deleted) there is nothing to free
+  if b._held and redis.call('HEXISTS', k_taken, booking_held(b.service)) == 1 then
+    redis.call('HINCRBY', k_taken, booking_held(b.service), -1)
+  end
+  b._held = nil
+end
+
 -- == Undo (undo.lua) ==============================================================
 -- next, no_show and transfer keep on the counter record what they did, as `c.undo` =
 -- {action, at_ms, day, counter (its record before), tickets = {{id, before (the exact

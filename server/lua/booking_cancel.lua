@@ -1,6 +1,7 @@
 -- booking_cancel: the visitor (with the booking's secret id) withdraws a booking:
--- booked -> cancelled; its place goes back to the session, and the NIK may book that
--- service and date again. Figures: booking_cancelled (on its date).
+-- booked -> cancelled; its place goes back to the session (and to walk-ins: it no longer
+-- holds one), and the NIK may book that service and date again. Figures:
+-- booking_cancelled (on its date).
 -- KEYS[9] bookings  KEYS[10] taken(date)  KEYS[11] niks(date)  KEYS[12] booking ends
 -- ARGV[7] booking id  ARGV[8] its date as the caller read it
 local early = prelude(false)
@@ -14,6 +15,7 @@ if b.status ~= 'booked' then
 end
 redis.call('HINCRBY', KEYS[10], b.service .. '|' .. b.session, -1)
 redis.call('HINCRBY', KEYS[10], b.service .. '|*', -1)
+booking_release(KEYS[10], b)
 redis.call('HDEL', KEYS[11], b.service .. '|' .. b._nik)
 redis.call('ZREM', KEYS[12], b.id)
 b.status, b.cancelled_at = 'cancelled', NOW

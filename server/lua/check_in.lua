@@ -1,10 +1,11 @@
 -- check_in: a booking checks in at the kiosk within its session's window (from its
 -- start less the site's margin until its end): booked -> checked_in, and a new waiting
 -- ticket joins the queue now (event ticket.issued); with booked_first it is a priority
--- ticket. No daily quota: the booking's place was kept. Figures: issued, checked_in.
+-- ticket. No daily quota: the booking's place was kept (the place it held, counted in
+-- taken(today), becomes its issued ticket in this step). Figures: issued, checked_in.
 -- KEYS[9] bookings  KEYS[10] booking codes  KEYS[11] booking ends
 -- KEYS[12] numbers(today)  KEYS[13] issued(today)  KEYS[14] queue(service)
--- KEYS[15] day_tickets(today)  KEYS[16] days
+-- KEYS[15] day_tickets(today)  KEYS[16] days  KEYS[17] booking taken(today)
 -- ARGV[7] booking code  ARGV[8] new ticket id  ARGV[9] check-in margin (ms)
 -- ARGV[10] booked first "1"/"0"  ARGV[11] prefix  ARGV[12] window opens (ISO, local)
 -- ARGV[13] the booking's service as the caller read it
@@ -34,6 +35,7 @@ if not info or not cjson.decode(info).open then
 end
 local t = new_ticket(ARGV[8], b.service, b.agency, ARGV[11], ARGV[10] == '1', KEYS[12], KEYS[13],
                      KEYS[14], KEYS[15], KEYS[16], {_booking = b.id})
+booking_release(KEYS[17], b) -- b.date is TODAY here
 b.status, b.checked_in_at, b.ticket, b.number = 'checked_in', NOW, t.id, t.number
 redis.call('HSET', KEYS[9], b.id, cjson.encode(b))
 redis.call('ZREM', KEYS[11], b.id)
