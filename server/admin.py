@@ -187,6 +187,15 @@ def _user_view(u: UserInfo) -> dict[str, Any]:
     return {"name": u.name, "role": u.role, "site": u.site, "counters": list(u.counters)}
 
 
+def _account_manager(p: Principal | None) -> Principal:
+    """A caller who may manage some accounts: checked before any account is looked up,
+    so that nobody else learns which names exist."""
+    who = _principal(p)
+    if who.role not in ("admin", "supervisor"):
+        raise Forbidden("Only administrators and supervisors manage accounts.")
+    return who
+
+
 def _may_manage(who: Principal, role: str, site: str | None) -> None:
     """Admins manage every account; a supervisor only officers of its own site."""
     if who.role == "admin":
@@ -265,7 +274,7 @@ async def create_user(request: Request) -> Response:
 
 async def change_user(request: Request) -> Response:
     """Role, site or counters of an account (its sessions end)."""
-    who = _principal(await principal_of(request))
+    who = _account_manager(await principal_of(request))
     name = request.path_params["name"]
     body = await body_of(request, schemas.UserChange)
     store = _store(request)
@@ -294,7 +303,7 @@ async def change_user(request: Request) -> Response:
 
 
 async def reset_password(request: Request) -> Response:
-    who = _principal(await principal_of(request))
+    who = _account_manager(await principal_of(request))
     name = request.path_params["name"]
     body = await body_of(request, schemas.Password)
     store = _store(request)
@@ -306,7 +315,7 @@ async def reset_password(request: Request) -> Response:
 
 
 async def remove_user(request: Request) -> Response:
-    who = _principal(await principal_of(request))
+    who = _account_manager(await principal_of(request))
     name = request.path_params["name"]
     store = _store(request)
     user = await _account(store, name)
