@@ -10,10 +10,11 @@ The client processes, the Loket server and the measuring are bench/fanout.py's (
 client code, same `loket serve`, same CPU and memory readings from /proc).
 
 * phones: N visitors' phones (`?ticket=<own ticket>`, every one still waiting, spread
-  over the services the calls serve) against N plain display sockets with the same
-  queues, in interleaved rounds, each on a fresh server. Figure: server CPU per event
-  (each call is one `ticket.called`; the phones also get their new `ticket.position`
-  when their queue moved), and the ratio phones/plain per round (target <= 1.5).
+  over the services the calls serve that have no daily quota) against N plain display
+  sockets with the same queues, in interleaved rounds, each on a fresh server. Figure:
+  server CPU per event (each call is one `ticket.called`; the phones also get their new
+  `ticket.position` when their queue moved), and the ratio phones/plain per round
+  (target <= 1.5).
 * reconnect: N TVs connected; all drop, `--missed` calls happen, then all reconnect at
   the same moment with `since` and `epoch`. Figure: time until the last one has every
   event it missed (in order, no seq left out or twice) and its `ready` (target <= 2 s);
@@ -52,7 +53,10 @@ async def phones_run(
     try:
         await lok.start(args.ws, cpus=fanout.SERVER_CPUS)
         await lok.prepare_calls(args.calls + args.warm + 1)
-        services = sorted({service for _, service in lok.plan})
+        from server.config import load_demo
+
+        unlimited = {s.id for s in load_demo().services if s.daily_quota is None}
+        services = sorted({service for _, service in lok.plan} & unlimited)
         tickets = [
             await lok.issue(services[i % len(services)]) for i in range(args.sockets)
         ]  # all behind the ones the calls take, so every phone stays waiting

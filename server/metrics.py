@@ -88,8 +88,10 @@ EVENTS_PUBLISHED = Counter(
 )
 EVENT_SEND = Histogram(
     "loket_event_send_seconds",
-    "From the fan-out reader receiving an event to one socket's send of it completing "
-    "(one observation per socket and event): the screen's side of click-to-screen.",
+    "From the fan-out reader receiving an event to its handing to sockets, sampled: once "
+    "per event for the sockets written to at once (after the last of them), and every "
+    "send of a fifteenth of the sockets for those sent from their buffer (a busy or slow "
+    "client): the screens' side of click-to-screen.",
     buckets=SEND_BUCKETS_S,
 )
 STORE_ERRORS = Counter(

@@ -13,10 +13,10 @@ import pytest
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
-def smoke(script: str) -> str:
-    """Run `bench/<script> --smoke`; its output, after checking it succeeded."""
+def smoke(script: str, *args: str) -> str:
+    """Run `bench/<script> [args] --smoke`; its output, after checking it succeeded."""
     done = subprocess.run(
-        [sys.executable, str(BENCH / script), "--smoke"],
+        [sys.executable, str(BENCH / script), *args, "--smoke"],
         capture_output=True,
         text=True,
         timeout=110,
@@ -50,4 +50,19 @@ def test_reports() -> None:
 def test_fanout() -> None:
     out = smoke("fanout.py")
     for figure in ("server CPU per call (ms)", "KiB per idle socket", "p99 over all calls"):
+        assert figure in out
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    ("scenario", "figures"),
+    [
+        ("phones", ("phones/plain server CPU per event",)),
+        ("reconnect", ("every event, in order, none missing: yes",)),
+        ("country", ("click-to-last-screen p50", "KiB per idle socket")),
+    ],
+)
+def test_crowd(scenario: str, figures: tuple[str, ...]) -> None:
+    out = smoke("crowd.py", scenario)
+    for figure in figures:
         assert figure in out
