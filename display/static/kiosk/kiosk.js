@@ -60,6 +60,7 @@ let phone = null; // the phone page (remote.js), when this is one
 let idleTimer = null;
 let noticeTimer = null;
 let stateTimer = null;
+let stream = null; // the site's event stream, once launched
 
 const hoursNow = () => ({ holidays: (view.site && view.site.holidays) || [], timeZone: config.timezone, now: new Date() });
 const hasBookings = () => Boolean(view.site && view.site.services.some((service) => service.bookings));
@@ -292,6 +293,7 @@ async function take(service) {
     const message = explainTake(err, { priority }, t, when);
     renderServices();
     notice(message);
+    if (err instanceof ApiError && err.status === 401) unpaired();
   } finally {
     busy(false);
   }
@@ -382,11 +384,27 @@ async function launch() {
   await loadSite();
   render();
   show($("camera-open"), await cameraSupported());
-  new EventStream({
+  stream = new EventStream({
     site: config.site,
     onSnapshot: (state) => applyState(state),
     onEvent,
+    onStatus: (status, reason) => {
+      if (status === "offline" && String(reason || "").includes("revoked")) unpaired();
+    },
   }).start();
+}
+
+// The kiosk's token was revoked (the server closed its stream, or refused a ticket):
+// back to the neutral "Kiosk belum siap" the page shows unpaired, until staff pair it
+// again. A kiosk run by a logged-in officer (reception) keeps going on that session.
+function unpaired() {
+  if (view.mode !== "kiosk" || view.staff) return;
+  view.mode = "none";
+  if (stream) stream.stop();
+  camera.stop();
+  show($("app"), false);
+  show($("more"), false);
+  show($("pairing"), true);
 }
 
 function bind() {

@@ -53,6 +53,15 @@ export function section(panel, spec, ui) {
     const config = state.config;
     const entry = id === null ? null : config[spec.key].find((e) => e.id === id);
     const built = spec.form(entry, config);
+    // The entry as the form shows it now: a save applies only the fields changed since,
+    // on top of the entry as the server has it then (someone else's change to another
+    // field of it, saved meanwhile and reloaded after a 412, is kept).
+    let shown = null;
+    try {
+      shown = entry ? built.read(config) : null;
+    } catch {
+      shown = null; // an entry the form cannot read back: save every field, as typed
+    }
     const formError = el("p", { className: "form-error", role: "alert", "data-role": "form-error" });
     const submit = el("button", { type: "submit", className: "btn primary" }, t("save"));
     const form = el(
@@ -78,7 +87,7 @@ export function section(panel, spec, ui) {
           if (original) {
             const at = entries.findIndex((e) => e.id === original);
             if (at < 0) throw new ApiError(409, "gone", t("entry_gone", { id: original }));
-            entries[at] = tidy({ ...entries[at], ...fresh });
+            entries[at] = tidy({ ...entries[at], ...changedFields(fresh, shown) });
             if (spec.renamed) spec.renamed(copy, original, fresh.id);
           } else {
             entries.push(tidy(fresh));
@@ -140,6 +149,12 @@ export function section(panel, spec, ui) {
 }
 
 export const text = (value) => (value === null || value === undefined || value === "" ? "–" : String(value));
+
+// The fields of `fresh` that differ from `shown` (all of them without `shown`).
+function changedFields(fresh, shown) {
+  if (!shown) return fresh;
+  return Object.fromEntries(Object.entries(fresh).filter(([key, value]) => JSON.stringify(value) !== JSON.stringify(shown[key])));
+}
 
 // Optional fields left empty are left out (the schema has no null).
 function tidy(entry) {
