@@ -127,7 +127,7 @@ let reloading = false;
 async function reloadWhenQuiet() {
   if (reloading) return;
   reloading = true;
-  await sleep(1500); // a burst of configuration changes: reload once
+  await sleep(500); // a burst of configuration changes (one save is one event): reload once
   for (let waited = 0; waited < 30000 && !announcer.idle; waited += 500) await sleep(500);
   location.reload();
 }
