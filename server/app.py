@@ -195,6 +195,8 @@ def create_app(settings: Settings) -> Starlette:
             clock=settings.clock,
             event_log_len=settings.event_log_len,
             retention_days=settings.ticket_retention_days,
+            wait_replicas=settings.redis_wait_replicas,
+            wait_timeout_ms=settings.redis_wait_timeout_ms,
         )
         auth = Authenticator(
             store,

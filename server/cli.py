@@ -97,6 +97,15 @@ def parser() -> argparse.ArgumentParser:
         "docs/performance.md); wsproto needs the wsproto package",
     )
     serve.add_argument(
+        "--redis-wait-replicas",
+        type=int,
+        default=int(os.environ.get("LOKET_REDIS_WAIT_REPLICAS") or 0),
+        metavar="N",
+        help="answer a change only once N replicas of the store have it (WAIT; default "
+        "%(default)s): no acknowledged ticket is lost when a master fails over; needs N "
+        "replicas per master (docs/scaling.md)",
+    )
+    serve.add_argument(
         "--log-format",
         choices=logs.FORMATS,
         default=os.environ.get("LOKET_LOG_FORMAT", "text"),
@@ -339,6 +348,7 @@ def _serve(args: argparse.Namespace, log_config: dict[str, Any]) -> int:
             redis_cluster=args.redis_cluster,
             header_timeout_s=args.header_timeout,
             max_connections_per_client=args.max_connections_per_client,
+            redis_wait_replicas=args.redis_wait_replicas,
         )
         trusted = args.forwarded_allow_ips.split(",") if args.proxy_headers else []
         common: dict[str, Any] = {
@@ -369,6 +379,7 @@ def _serve(args: argparse.Namespace, log_config: dict[str, Any]) -> int:
                     "LOKET_ADMIN_TOKEN": token,
                     "LOKET_DATA_DIR": str(args.data_dir),
                     "LOKET_REDIS_CLUSTER": "1" if args.redis_cluster else "",
+                    "LOKET_REDIS_WAIT_REPLICAS": str(args.redis_wait_replicas),
                 }
             )
             uvicorn.run(

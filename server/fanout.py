@@ -306,6 +306,7 @@ class Fanout:
                 rows = await self.store.log.read_events([site_id], {site_id: last}, block_ms=2000)
                 if not rows:
                     continue
+                await self.store.replicated(site_id)  # (with --redis-wait-replicas)
                 received = time.perf_counter()
                 site = await self.store.site(site_id)
                 batch = []

@@ -208,6 +208,13 @@ def epoch(site: str) -> str:
     return f"{_site(site)}:epoch"
 
 
+def fence(site: str) -> str:
+    """String with TTL: written before a `WAIT` (Store.replicated, with
+    --redis-wait-replicas) so that the WAIT covers everything the same connection read
+    or wrote of the site before it; its value means nothing."""
+    return f"{_site(site)}:fence"
+
+
 # -- bookings (booking_store.py; lua/book.lua, check_in.lua, booking_*.lua) ------------
 
 

@@ -305,6 +305,7 @@ async def _start(
     current = await store.log.epoch(site.id)
     if since is not None and (epoch is None or epoch == current):
         page = await store.log.page(site.id, since)
+        await store.replicated(site.id)  # (with --redis-wait-replicas: no lost events)
         if since > page.last_seq:
             raise Refused(SINCE_AHEAD)
         if page.complete:
@@ -313,6 +314,7 @@ async def _start(
             await ws.text(json.dumps({"type": "ready", "last_seq": last, "epoch": current}))
             return int(last)
     state = flt.state(site, await store.state(site))
+    await store.replicated(site.id)
     await ws.text(
         json.dumps(
             {
@@ -366,6 +368,7 @@ async def _send(ws: Socket, services: Services, flt: Filter, sub: Subscriber, la
                     site = await store.site(sub.site)
                     last = sub.last
                     page = await store.log.page(sub.site, last, limit=seq - last)
+                    await store.replicated(sub.site)
                     if not page.complete:  # gone from the log: start over from a snapshot
                         metrics.WEBSOCKET_DROPS.labels("gone_from_log").inc()
                         services.fanout.unsubscribe(sub)

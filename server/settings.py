@@ -33,6 +33,14 @@ class Settings:
     header_timeout_s: float = 10.0
     max_connections_per_client: int = 200
     ws_max_frame_bytes: int = 4096  # a bigger frame from a client closes its socket (1009)
+    # Confirm each change on this many replicas (WAIT) before answering it, waiting at
+    # most the timeout (503 past it): docs/scaling.md, "When a shard fails over"
+    redis_wait_replicas: int = field(
+        default_factory=lambda: int(os.environ.get("LOKET_REDIS_WAIT_REPLICAS") or 0)
+    )
+    redis_wait_timeout_ms: int = field(
+        default_factory=lambda: int(os.environ.get("LOKET_REDIS_WAIT_TIMEOUT_MS") or 1000)
+    )
     store_ping_timeout_s: float = 1.0  # /readyz answers 503 past this
     store_restart_check_s: float = 0.5  # how often `loket serve` checks its embedded store
     # the garbage collector's thresholds for this process (None: Python's defaults)

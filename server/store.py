@@ -9,6 +9,7 @@ consistent with a seq (the state snapshot) are read-only scripts too.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
 import time
@@ -20,7 +21,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from . import domain, hours, keys
@@ -85,6 +86,10 @@ ERRORS: dict[str, type[LoketError]] = {
     "undo_expired": Conflict,
 }
 
+# Scripts that change nothing: no WAIT after them (Store.wait_replicas).
+READ_ONLY = frozenset({"state"})
+FENCE_TTL_MS = 60_000
+
 Clock = Callable[[], datetime]
 __all__ = ["FAILURES", "STORE_ERRORS", "Clock", "Idem", "Store", "connect", "disconnect"]
 
@@ -120,6 +125,8 @@ class Store:
         event_log_len: int = 20_000,
         config_ttl_s: float = 5.0,
         retention_days: int = 35,
+        wait_replicas: int = 0,
+        wait_timeout_ms: int = 1000,
     ) -> None:
         # redis-py's response types are loose unions (bytes | str | ...): keep Any here
         # and convert at each call, where the reply shape is known.
@@ -128,6 +135,11 @@ class Store:
         self.event_log_len = event_log_len
         self.config_ttl_s = config_ttl_s
         self.retention_days = retention_days
+        # With N > 0, each change is confirmed on N replicas (WAIT) before it is
+        # answered, and events are shown only once replicated (`replicated`):
+        # docs/scaling.md, "When a shard fails over".
+        self.wait_replicas = wait_replicas
+        self.wait_timeout_ms = wait_timeout_ms
         self.log = EventLog(redis)
         self.accounts = Accounts(redis)
         self.rollups = Rollups(redis)
@@ -174,11 +186,92 @@ class Store:
 
     async def _eval(self, name: str, k: list[str], a: list[str]) -> dict[str, Any]:
         try:
-            raw = await self._scripts[name](keys=k, args=a)
+            if self.wait_replicas > 0 and name not in READ_ONLY:
+                raw = await self._replicated(a[0], name, k, a)  # a[0]: the site (_common)
+            else:
+                raw = await self._scripts[name](keys=k, args=a)
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
             raise StorageUnavailable("The store is unavailable; try again.") from exc
         result: dict[str, Any] = json.loads(raw)
         return result
+
+    async def replicated(self, site_id: str) -> None:
+        """With `wait_replicas`: return once everything of the site read so far from its
+        node is on that many replicas (StorageUnavailable if not within the timeout), so
+        that no screen is shown an event a failover may still lose. A no-op without."""
+        if self.wait_replicas > 0:
+            try:
+                await self._replicated(site_id, None, [], [])
+            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+                raise StorageUnavailable("The store is unavailable; try again.") from exc
+
+    async def _replicated(self, site_id: str, name: str | None, k: list[str], a: list[str]) -> Any:
+        """Run a script (if any), write the site's fence key and `WAIT` for the replicas,
+        in one pipeline on one connection of the node holding the site's slot: the WAIT
+        covers the script's writes, and through the fence everything the script (an
+        Idempotency-Key's replay, say) or an earlier read of this node saw. The script's
+        answer; StorageUnavailable when fewer replicas confirmed it in time (the change
+        may stand: a retry with the same Idempotency-Key gets its first answer)."""
+        fence = keys.fence(site_id)
+        script = self._scripts[name] if name else None
+        for _ in range(2):
+            commands: list[tuple[Any, ...]] = []
+            if script is not None:
+                commands.append(("EVALSHA", script.sha, len(k), *k, *a))
+            commands.append(("SET", fence, b"1", "PX", FENCE_TTL_MS))
+            commands.append(("WAIT", self.wait_replicas, self.wait_timeout_ms))
+            *answer, _, acked = await self._pipeline(fence, commands)
+            if answer and isinstance(answer[0], NoScriptError):
+                assert script is not None
+                await self.redis.script_load(script.script)
+                continue
+            for reply in (*answer, acked):
+                if isinstance(reply, Exception):
+                    raise StorageUnavailable("The store is unavailable; try again.") from reply
+            if int(acked) < self.wait_replicas:
+                raise StorageUnavailable(
+                    f"The store confirmed the change on {int(acked)} of"
+                    f" {self.wait_replicas} replicas; try again with the same"
+                    " Idempotency-Key."
+                )
+            return answer[0] if answer else None
+        raise StorageUnavailable("The store is unavailable; try again.")
+
+    async def _pipeline(self, key: str, commands: list[tuple[Any, ...]]) -> list[Any]:
+        """Commands sent together on one connection, their replies (an error reply as
+        its exception), with no retry: what WAIT needs. On a Redis Cluster, on a
+        connection of the node that holds `key`'s slot as the client knows it; a node
+        that no longer does answers MOVED, and a normal command then lets the client
+        learn the new layout (redis-py retries and re-routes a cluster pipeline command
+        by command, which could send the WAIT to another node than the script)."""
+        manager = getattr(self.redis, "nodes_manager", None)
+        if manager is None:  # one server (or Sentinel's master): one connection
+            pipe = self.redis.pipeline(transaction=False)
+            for command in commands:
+                pipe.execute_command(*command)
+            return list(await pipe.execute(raise_on_error=False))
+        node = manager.get_node_from_slot(self.redis.keyslot(key))
+        conn = node.acquire_connection()
+        replies: list[Any] = []
+        try:
+            await node.disconnect_if_needed(conn)
+            await conn.send_packed_command(conn.pack_commands(commands))
+            for command in commands:
+                try:
+                    replies.append(await node.parse_response(conn, command[0]))
+                except ResponseError as exc:
+                    replies.append(exc)
+        except BaseException:
+            await conn.disconnect()
+            with contextlib.suppress(RedisError, OSError):
+                await self.redis.get(key)  # the client finds out where the slot went
+            raise
+        finally:
+            node.release(conn)
+        if any(isinstance(r, ResponseError) and not isinstance(r, NoScriptError) for r in replies):
+            with contextlib.suppress(RedisError, OSError):
+                await self.redis.get(key)  # MOVED, CLUSTERDOWN: the same
+        return replies
 
     async def run(
         self,
