@@ -12,6 +12,9 @@ requests and starve every other of file descriptors. `Guard` adds both:
 
 `uvicorn_options(...)` gives the `http=`/`ws=` protocol factories that carry one Guard,
 and the websocket frame limit; they pickle, so `--workers N` gives each worker its own.
+`--ws` picks uvicorn's websocket implementation; the default one (sans-I/O websockets)
+also offers the fan-out a synchronous write of a ready-made frame and keeps an idle
+socket small (`GuardedWebSocketProtocol`: measured in docs/performance.md).
 `quiet_noisy_logs()` keeps a flood (accept() out of file descriptors, garbage requests)
 to one log line per interval, with the count of the lines it held back.
 """
