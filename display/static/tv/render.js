@@ -8,6 +8,7 @@
 // (holding a called or served ticket); it and the waiting counts page through what does
 // not fit (pager.js) instead of shrinking the text.
 
+import { clockText } from "../kiosk/hours.js";
 import { Pager } from "./pager.js";
 import { RECENT_LIMIT } from "./state.js";
 
@@ -170,8 +171,13 @@ export class TvView {
     for (const r of rows) {
       const slot = this.waitingRows.get(r.key);
       slot.label.textContent = r.prefix ? `${r.prefix} · ${r.label}` : r.label;
-      slot.count.textContent = String(r.count);
+      // Nobody waits at a service that opens later today: say when ("Buka pukul 08.00").
+      const opens = !r.count && r.opensAt !== null && r.opensAt !== undefined;
+      slot.count.textContent = opens
+        ? this.strings.t("opensAt").replace("{time}", clockText(r.opensAt, this.strings.lang))
+        : String(r.count);
       slot.row.dataset.zero = r.count ? "false" : "true";
+      slot.row.dataset.opens = opens ? "true" : "false";
     }
     if (!same) this.waitingPager.layout();
   }

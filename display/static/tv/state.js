@@ -12,6 +12,8 @@ const COUNTER_STATUS = {
   "counter.paused": "paused",
   "counter.closed": "closed",
 };
+import { closedNow } from "../kiosk/hours.js";
+
 const RELEASES = new Set(["ticket.finished", "ticket.no_show", "ticket.transferred", "ticket.cancelled"]);
 
 function split(value) {
@@ -225,12 +227,25 @@ export class TvState {
   }
 
   // Waiting tickets to show: per agency, or per service when the TV shows one agency.
-  waitingRows() {
+  // When services are all outside their opening hours now and one opens later today:
+  // that time (minutes after local midnight), for "Buka pukul 08.00"; else null.
+  opensToday(services, now = new Date()) {
+    let soonest = null;
+    for (const s of services) {
+      const closed = closedNow(s.hours || null, this.site.holidays, this.site.timezone || "Asia/Jakarta", now);
+      if (!closed) return null; // one of them is open
+      const next = closed.next;
+      if (next && next.days === 0 && (soonest === null || next.minutes < soonest)) soonest = next.minutes;
+    }
+    return soonest;
+  }
+
+  waitingRows(now = new Date()) {
     const count = (id) => Number(this.waiting[id] || 0);
     if (this.scope.agencies.length === 1) {
       return this.scope.services
-        .map((s) => ({ key: s.id, label: s.name, prefix: s.prefix, count: count(s.id) }))
-        .filter((row) => row.count > 0);
+        .map((s) => ({ key: s.id, label: s.name, prefix: s.prefix, count: count(s.id), opensAt: this.opensToday([s], now) }))
+        .filter((row) => row.count > 0 || row.opensAt !== null);
     }
     const totals = new Map(this.scope.agencies.map((a) => [a.id, 0]));
     for (const s of this.scope.services) totals.set(s.agency, totals.get(s.agency) + count(s.id));
@@ -239,6 +254,10 @@ export class TvState {
       label: a.short_name || a.name,
       prefix: "",
       count: totals.get(a.id),
+      opensAt: this.opensToday(
+        this.scope.services.filter((s) => s.agency === a.id),
+        now,
+      ),
     }));
   }
 
