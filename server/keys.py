@@ -155,7 +155,8 @@ def services(site: str) -> str:
 def rollups(site: str) -> str:
     """Prefix of the figures' rollup hashes (docs/measurement.md). The hash of one period
     (a service day `YYYY-MM-DD` or a month `YYYY-MM`) and one dimension (`s` site, `a`
-    agency, `v` service, `c` counter, `o` officer, `h` hour) is `<prefix><period>:<dim>`,
+    agency, `v` service, `c` counter, `o` officer, `h` hour, `b` booking session) is
+    `<prefix><period>:<dim>`,
     fields `<unit id>|<metric>`; lua/_lib.lua builds the same names from this prefix."""
     return f"{_site(site)}:roll:"
 

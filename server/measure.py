@@ -28,6 +28,7 @@ DIMENSIONS: Final[Mapping[str, str]] = {
     "officer": "o",
     "hour": "h",
     "day": "s",  # the site's figures, one row per service day
+    "session": "b",  # bookings per service and booking session (`<service>@<session>`)
 }
 SITE_UNIT: Final = "-"
 MAX_DAYS: Final = 366

@@ -94,6 +94,12 @@ def _names(site: Site, by: str) -> dict[str, tuple[str, int | None, int | None]]
         return {s.id: (s.name, s.target_wait_min, s.target_service_min) for s in site.services}
     if by == "counter":
         return {c.id: (c.name, None, None) for c in site.counters}
+    if by == "session":
+        return {
+            f"{s.id}@{b.id}": (f"{s.name} {b.start}-{b.end}", None, None)
+            for s in site.services
+            for b in s.booking_sessions
+        }
     if by == "hour":
         return {f"{h:02d}": (f"{h:02d}.00-{h + 1:02d}.00", None, None) for h in range(24)}
     return {}

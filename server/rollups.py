@@ -22,7 +22,7 @@ from redis.exceptions import WatchError
 
 from . import keys, measure
 
-DIMS = ("s", "a", "v", "c", "o", "h")
+DIMS = ("s", "a", "v", "c", "o", "h", "b")
 
 
 class Rollups:

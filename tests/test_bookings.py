@@ -400,3 +400,22 @@ def test_phone_tickets(live: LiveServer, tmp_path: Path) -> None:
             for _ in range(3)
         ]
         assert statuses == [201, 201, 429]  # three per address in ten minutes
+
+
+async def test_booking_figures_per_service_and_session(
+    bookings: Bookings, bsite: Site, store: Store, clock: FakeClock
+) -> None:
+    early = [await book(bookings, bsite, session="0800-1000") for _ in range(2)]
+    late = await book(bookings, bsite, session="1000-1200")
+    await bookings.cancel(bsite, early[1]["id"], idem=None)
+    clock.now = at(MONDAY, 8)
+    await bookings.check_in(bsite, early[0]["code"], idem=None)
+    clock.now = at(MONDAY, 12)
+    await bookings.expire(bsite)  # `late` never came
+    doc = await reports.report(store, bsite, "session", MONDAY, MONDAY)
+    rows = {r["key"]: r for r in doc["rows"]}
+    first, second = rows["ktp@0800-1000"], rows["ktp@1000-1200"]
+    assert first["name"] == "Perekaman KTP-el 08:00-10:00"
+    assert (first["booked"], first["checked_in"], first["booking_cancelled"]) == (2, 1, 1)
+    assert (second["booked"], second["booking_no_show"]) == (1, 1)
+    assert late["session"] == "1000-1200"

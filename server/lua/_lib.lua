@@ -340,7 +340,11 @@ local function new_ticket(id, service, agency, prefix, priority, k_numbers, k_is
 end
 
 -- The units a booking's figures go to (site, agency, service), on its date.
-local function booking_units(b) return {s = '-', a = b.agency, v = b.service} end
+-- A booking's figures count for its site, agency, service and session (`b` dimension,
+-- unit `<service>@<session>`, e.g. `ktp-el@0800-1000`).
+local function booking_units(b)
+  return {s = '-', a = b.agency, v = b.service, b = b.service .. '@' .. b.session}
+end
 
 -- Bookings still `booked` hold places of their date that walk-ins may not take: the
 -- field `<service>|booked` of the date's taken hash (keys.booking_taken) counts them,
