@@ -124,6 +124,15 @@ def tally_units(hashes: Iterable[Mapping[bytes, bytes]]) -> dict[str, Tally]:
     return units
 
 
+def subtract(units: dict[str, Tally], less: Mapping[str, Mapping[str, int]]) -> dict[str, Tally]:
+    """Units' tallies less others' (a month less its days outside a report's range)."""
+    for unit, tally in less.items():
+        mine = units.setdefault(unit, defaultdict(int))
+        for metric, value in tally.items():
+            mine[metric] = mine.get(metric, 0) - value
+    return units
+
+
 def add(into: Tally, other: Mapping[str, int]) -> Tally:
     for metric, value in other.items():
         into[metric] = into.get(metric, 0) + value
@@ -248,16 +257,36 @@ def periods(first: date, last: date, today: date) -> list[str]:
     """The rollup periods that add up to the service days first..last: whole months
     (`YYYY-MM`) where the range covers every day of the month that can have figures
     (none exist after today), single days (`YYYY-MM-DD`) elsewhere."""
-    out: list[str] = []
+    plus, minus = plan(first, last, today, subtract=False)
+    assert not minus
+    return plus
+
+
+def plan(
+    first: date, last: date, today: date, *, subtract: bool = True
+) -> tuple[list[str], list[str]]:
+    """Periods to add and periods to take away so that they sum to the days first..last.
+    A month the range covers in full is read whole; one it covers mostly (with
+    `subtract`), whole less its days outside the range; else day by day. A month's hash
+    holds only its folded days: the reader corrects for the others (rollups.py)."""
+    plus: list[str] = []
+    minus: list[str] = []
     day = first
     while day <= last:
-        month_start = day.replace(day=1)
-        next_month = (month_start + timedelta(days=32)).replace(day=1)
-        month_end = next_month - timedelta(days=1)
-        if day == month_start and last >= min(month_end, today):
-            out.append(month_start.strftime("%Y-%m"))
-            day = next_month
+        month = day.strftime("%Y-%m")
+        can = month_days(month, today)  # the month's days that can have figures
+        inside = [d for d in can if first <= d <= last]
+        outside = [d for d in can if not first <= d <= last]
+        if can and not outside:
+            plus.append(month)
+        elif subtract and inside and len(outside) < len(inside):
+            plus.append(month)
+            minus.extend(d.isoformat() for d in outside)
         else:
-            out.append(day.isoformat())
-            day += timedelta(days=1)
-    return out
+            month_end = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+            while day <= last and day < month_end:
+                plus.append(day.isoformat())
+                day += timedelta(days=1)
+            continue
+        day = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return plus, minus

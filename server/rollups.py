@@ -58,20 +58,29 @@ class Rollups:
     async def units(
         self, site_id: str, dim: str, first: date, last: date, today: date
     ) -> dict[str, measure.Tally]:
-        """The figures of every unit of a dimension over the service days first..last."""
-        periods = measure.periods(first, last, today)
-        return measure.tally_units(
-            await self.hashes(site_id, dim, await self._with_unfolded(site_id, periods, today))
-        )
+        """The figures of every unit of a dimension over the service days first..last:
+        whole months where the range covers most of them (less the days outside it),
+        single days elsewhere (measure.plan)."""
+        plus, minus = measure.plan(first, last, today)
+        plus, minus = await self._correct_for_unfolded(site_id, plus, minus, today)
+        hashes = await self.hashes(site_id, dim, [*plus, *minus])
+        units = measure.tally_units(hashes[: len(plus)])
+        return measure.subtract(units, measure.tally_units(hashes[len(plus) :]))
 
-    async def _with_unfolded(self, site_id: str, periods: list[str], today: date) -> list[str]:
-        """The periods, plus for each whole month the days not yet folded into it."""
-        months = [p for p in periods if len(p) == 7]
+    async def _correct_for_unfolded(
+        self, site_id: str, plus: list[str], minus: list[str], today: date
+    ) -> tuple[list[str], list[str]]:
+        """A month's hash holds only its folded days: add the month's unfolded days that
+        the range wants, and take away only folded days."""
+        months = [p for p in plus if len(p) == 7]
         if not months:
-            return periods
+            return plus, minus
         candidates = [d.isoformat() for m in months for d in measure.month_days(m, today)]
         flags = await self.redis.smismember(keys.rollups_folded(site_id), candidates)
-        return periods + [d for d, yes in zip(candidates, flags, strict=True) if not yes]
+        folded = {d for d, yes in zip(candidates, flags, strict=True) if yes}
+        unwanted = set(minus)
+        wanted_unfolded = [d for d in candidates if d not in folded and d not in unwanted]
+        return plus + wanted_unfolded, [d for d in minus if d in folded]
 
     # -- keeping ----------------------------------------------------------------------
 

@@ -60,3 +60,27 @@ async def test_old_days_are_compressed_and_read_the_same(
     assert await store.redis.exists(keys.rollup_archive(site.id, "2026-11-28", "v"))
     assert await report(store, site, "2026-11-28", "2026-11-28") == before
     assert (await report(store, site, "2026-11-01", "2026-11-30"))["ktp-el"]["called"] == 3
+
+
+async def test_a_range_reads_months_less_the_days_outside_it(
+    store: Store, site: config.Site, clock: FakeClock
+) -> None:
+    """One ticket a day from 28 November to 4 January: any range's figures equal the sum
+    of its days, whether read by days, by whole months, or by months less some days."""
+    start = clock.now
+    for _ in range(38):
+        await serve_one(store, site, clock, 30)
+        clock.advance(days=1)
+        clock.now = clock.now.replace(hour=1, minute=0)
+    await store.rollover(site)  # folds every finished day
+    for first, last in [
+        ("2026-12-03", "2026-12-31"),  # December less two days
+        ("2026-11-29", "2026-12-30"),  # part of November, December less a day
+        ("2026-12-10", "2026-12-12"),  # a few days
+        ("2026-11-28", "2027-01-04"),  # everything, today's month unfolded in part
+    ]:
+        got = await report(store, site, first, last)
+        days = (date.fromisoformat(last) - date.fromisoformat(first)).days + 1
+        assert got["ktp-el"]["issued"] == days, (first, last)
+        assert got["ktp-el"]["called"] == days
+    assert start.date().isoformat() == "2026-11-28"
