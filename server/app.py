@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import admin, api, bookings, guard, metrics, openapi, realtime, reports, webhooks
+from . import admin, api, bookings, guard, metrics, openapi, realtime, reports, tasks, webhooks
 from .auth import Authenticator
 from .errors import LoketError, NotFound
 from .fanout import Fanout
@@ -219,12 +219,14 @@ def create_app(settings: Settings) -> Starlette:
         try:
             yield
         finally:
-            ticker.cancel()
+            await tasks.stop([ticker])
             await stop_bookings()
             await fanout.close()
-            with contextlib.suppress(asyncio.CancelledError):
-                await ticker
-            await disconnect(redis)
+            try:
+                async with asyncio.timeout(tasks.STOP_WITHIN_S):
+                    await disconnect(redis)
+            except TimeoutError:
+                log.error("shutdown: the store connection did not close in time")
 
     routes = [
         *api.routes(),

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from . import domain, hours, schemas
+from . import tasks as background
 from .api import Json, body_of, idem_of, position_of, principal_of, site_of, view
 from .auth import require
 from .booking_store import Bookings, booking_view, nik_key
@@ -227,17 +228,13 @@ def start(app: Any, store: Store, settings: Settings) -> Callable[[], Awaitable[
     hooks = Webhooks(store)
     app.state.webhooks = hooks
     worker = Worker(hooks, settings)
-    tasks = [
+    running = [
         asyncio.create_task(_expire_loop(store, app.state.bookings, settings.booking_check_s)),
         *worker.start(),
     ]
 
     async def stop() -> None:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await background.stop(running)
         await worker.close()
 
     return stop

@@ -23,9 +23,7 @@ def flatten(row: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def table(
-    rows: Sequence[Mapping[str, Any]], total: Mapping[str, Any] | None
-) -> list[list[Any]]:
+def table(rows: Sequence[Mapping[str, Any]], total: Mapping[str, Any] | None) -> list[list[Any]]:
     """Header and lines: the rows, then the total (key `total`) if there is one. The
     header holds every flattened name, in the order they first appear."""
     flat = [flatten(r) for r in rows]

@@ -21,7 +21,6 @@ second task re-checks the credentials of open sockets and closes revoked ones (1
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -29,7 +28,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import domain, metrics
+from . import domain, metrics, tasks
 from .config import Site
 from .estimate import Load, estimates, parse_times
 from .estimate import load_of as estimate_load
@@ -236,12 +235,7 @@ class Fanout:
             sub.sender.cancel()
 
     async def close(self) -> None:
-        tasks = [*self.readers.values(), *(t for t in (self.beat, self.recheck) if t)]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await tasks.stop([*self.readers.values(), self.beat, self.recheck])
 
     async def _heartbeat(self) -> None:
         """Every few seconds a tiny frame to each socket that got nothing else: clients
