@@ -222,11 +222,7 @@ def create_app(settings: Settings) -> Starlette:
             await tasks.stop([ticker])
             await stop_bookings()
             await fanout.close()
-            try:
-                async with asyncio.timeout(tasks.STOP_WITHIN_S):
-                    await disconnect(redis)
-            except TimeoutError:
-                log.error("shutdown: the store connection did not close in time")
+            await tasks.bounded(disconnect(redis), "the store connection")
 
     routes = [
         *api.routes(),

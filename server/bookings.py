@@ -235,6 +235,6 @@ def start(app: Any, store: Store, settings: Settings) -> Callable[[], Awaitable[
 
     async def stop() -> None:
         await background.stop(running)
-        await worker.close()
+        await background.bounded(worker.close(), "the webhook client")
 
     return stop

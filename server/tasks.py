@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 
 log = logging.getLogger("loket")
 
@@ -40,3 +40,12 @@ async def stop(
         for task in done:
             if not task.cancelled() and task.exception() is not None:
                 log.warning("shutdown: task %s ended with %r", task.get_name(), task.exception())
+
+
+async def bounded(step: Awaitable[object], what: str, within_s: float = STOP_WITHIN_S) -> None:
+    """Await one shutdown step (closing a client), at most `within_s` seconds."""
+    try:
+        async with asyncio.timeout(within_s):
+            await step
+    except TimeoutError:
+        log.error("shutdown: %s did not close within %.0f s", what, within_s)
