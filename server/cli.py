@@ -212,6 +212,7 @@ async def _store(url: str, cluster: bool) -> AsyncIterator[Store]:
 
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+SHUTDOWN_DEADLINE_S = 20.0  # after SIGTERM; its steps are bounded well within it
 
 
 def cli_actor() -> str:
@@ -386,11 +387,47 @@ def _serve(args: argparse.Namespace, log_config: dict[str, Any]) -> int:
                 "server.app:create_app_from_env", factory=True, workers=args.workers, **common
             )
         else:
-            uvicorn.run(create_app(settings), **common)
+            server = _deadline_server_class()(uvicorn.Config(create_app(settings), **common))
+            with contextlib.suppress(KeyboardInterrupt):
+                server.run()
+            if not server.started:
+                return 3  # as uvicorn.run: the app or the socket failed to start
         return 0
     finally:
         if embedded:
             embedded.stop()
+
+
+def _deadline_server_class() -> type:
+    import threading
+
+    import uvicorn
+
+    class DeadlineServer(uvicorn.Server):
+        """uvicorn's server with a deadline on its shutdown. A process that stays up after
+        SIGTERM stalls a deploy and keeps its port; every step of shutdown is bounded
+        (server/tasks.py), and should one still hang, the process exits hard after
+        SHUTDOWN_DEADLINE_S. Nothing acknowledged is lost by it: each change was one
+        atomic step of the store, and the embedded store stops on its parent's death."""
+
+        deadline: threading.Timer | None = None
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            super().handle_exit(sig, frame)
+            if self.deadline is None:
+                self.deadline = threading.Timer(SHUTDOWN_DEADLINE_S, _exit_now)
+                self.deadline.daemon = True
+                self.deadline.start()
+
+    return DeadlineServer
+
+
+def _exit_now() -> None:
+    logging.getLogger("loket").error(
+        "shutdown did not finish within %.0f s: exiting now", SHUTDOWN_DEADLINE_S
+    )
+    logging.shutdown()
+    os._exit(1)
 
 
 def loopback_warning(port: int, without_public_url: list[config.Site]) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Iterable
 
 log = logging.getLogger("loket")
 
-STOP_WITHIN_S = 5.0
+STOP_WITHIN_S = 3.0
 RECANCEL_S = 0.2
 
 

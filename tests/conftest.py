@@ -267,6 +267,9 @@ def run_loket(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
     )
 
 
+SERVE_LOGS: dict[int, Path] = {}  # pid -> the log of a `loket serve` started below
+
+
 def start_serve(
     log: Path, port: int, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
@@ -278,6 +281,7 @@ def start_serve(
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+    SERVE_LOGS[proc.pid] = log
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -294,10 +298,19 @@ def start_serve(
 
 
 def stop(*procs: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, and the process is gone within `loket serve`'s shutdown deadline."""
     for proc in procs:
         proc.send_signal(signal.SIGTERM)
     for proc in procs:
-        proc.wait(20)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            log = SERVE_LOGS.get(proc.pid)
+            raise AssertionError(
+                f"loket serve did not exit after SIGTERM: {log.read_text() if log else ''}"
+            ) from None
 
 
 # -- a small site -------------------------------------------------------------------

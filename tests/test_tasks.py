@@ -62,3 +62,22 @@ async def test_a_client_that_never_closes_does_not_hold_shutdown(
     with caplog.at_level(logging.ERROR, logger="loket"):
         await tasks.bounded(never, "the test client", within_s=0.2)
     assert "the test client did not close" in caplog.text
+
+
+def test_serve_exits_when_its_shutdown_hangs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last resort of `loket serve`: SIGTERM starts a deadline; past it, the
+    process exits however its shutdown is doing."""
+    import signal
+    import threading
+
+    import uvicorn
+
+    from server import cli
+
+    exited = threading.Event()
+    monkeypatch.setattr(cli, "SHUTDOWN_DEADLINE_S", 0.1)
+    monkeypatch.setattr(cli, "_exit_now", exited.set)
+    server = cli._deadline_server_class()(uvicorn.Config(app=None))
+    server.handle_exit(signal.SIGTERM, None)
+    assert server.should_exit
+    assert exited.wait(2)
