@@ -120,6 +120,14 @@ def counters(site: str) -> str:
     return f"{_site(site)}:counters"
 
 
+def undo(site: str) -> str:
+    """Hash: counter id -> what its last next, no-show or transfer did (JSON, for
+    lua/undo.lua); any other change of the counter deletes it. Kept apart from the
+    counter record, which every action reads and writes. lua/_lib.lua builds the same
+    name from the counters key."""
+    return f"{counters(site)}:undo"
+
+
 def queue(site: str, service: str) -> str:
     """Sorted set: waiting ticket ids of one service, scored priority first then age."""
     return f"{_site(site)}:queue:{service}"

@@ -719,11 +719,10 @@ class Store:
         "undone": the action}; 409 `undo_expired` when too late or anything changed."""
         counter = _counter(site, counter_id)
         for _ in range(3):
-            # The services whose queues the action changed are in the counter's record;
-            # the script checks them against the keys given ("moved": read again).
-            raw = await self.redis.hget(keys.counters(site.id), counter.id)
-            record = json.loads(raw) if raw else {}
-            undo = record.get("undo")
+            # The services whose queues the action changed are in its undo record; the
+            # script checks them against the keys given ("moved": read again).
+            raw = await self.redis.hget(keys.undo(site.id), counter.id)
+            undo = json.loads(raw) if raw else None
             queues = undo.get("queues") if isinstance(undo, dict) else None
             services = [s for s in queues or [] if isinstance(s, str)]
             try:

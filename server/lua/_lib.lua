@@ -89,13 +89,20 @@ local function get_counter(id)
 end
 
 -- What next, no_show and transfer did, for undo.lua (see "Undo" at the end): nil in
--- other scripts. UNDO is the record this script leaves on its counter; any other change
+-- other scripts. UNDO is the record this script keeps for its counter; any other change
 -- of the counter record drops the previous one, so only a counter's last action can be
 -- undone.
 local DID, UNDO = nil, nil
 
+local K_UNDO = K_COUNTERS .. ':undo' -- keys.undo
+
 local function put_counter(id, c)
-  c.undo = UNDO
+  c.undo = nil -- kept in K_UNDO (records written before it moved there carry one)
+  if UNDO then
+    redis.call('HSET', K_UNDO, id, cjson.encode(UNDO))
+  else
+    redis.call('HDEL', K_UNDO, id)
+  end
   redis.call('HSET', K_COUNTERS, id, cjson.encode(c))
 end
 
@@ -369,7 +376,7 @@ local function booking_release(k_taken, b)
 end
 
 -- == Undo (undo.lua) ==============================================================
--- next, no_show and transfer keep on the counter record what they did, as `c.undo` =
+-- next, no_show and transfer keep what they did for their counter (K_UNDO, keys.undo) =
 -- {action, at_ms, day, counter (its record before), tickets = {{id, before (the exact
 -- stored JSON), after (sha1 of the JSON the action left)}}, queues (services whose
 -- queue the action took from or added to), rolled = {{day, units, fields}} (every
@@ -387,7 +394,7 @@ local function undo_note(id)
   if raw then DID.tickets[#DID.tickets + 1] = {id = id, before = raw} end
 end
 
--- The action is done (its tickets written): the record put_counter keeps on the counter.
+-- The action is done (its tickets written): the record put_counter keeps for the counter.
 local function undo_keep(action, queues)
   if #DID.tickets == 0 then return end -- nothing changed that could be undone
   for _, n in ipairs(DID.tickets) do

@@ -1,4 +1,4 @@
--- undo: revert the counter's last next, no_show or transfer (its `c.undo`, _lib.lua)
+-- undo: revert the counter's last next, no_show or transfer (its K_UNDO record, _lib.lua)
 -- when it is at most ARGV[9] ms old, of today, and none of its tickets changed since;
 -- any later change of the counter record (another action, a pause) has dropped it.
 -- An undo is one more event per ticket, not a rewrite of the log:
@@ -20,8 +20,8 @@
 local early = prelude(true)
 if early then return early end
 local counter = counter_ref(ARGV[7], ARGV[8])
-local c = get_counter(counter.id)
-local u = c.undo
+local raw = redis.call('HGET', K_UNDO, counter.id)
+local u = raw and cjson.decode(raw)
 if type(u) ~= 'table' then
   return fail('undo_expired', 'Nothing to undo: the counter did something else since.')
 end
