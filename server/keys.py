@@ -180,6 +180,14 @@ def rollups_folded(site: str) -> str:
     return f"{rollups(site)}folded"
 
 
+def rollup_journal(site: str) -> str:
+    """List: the figures the scripts added and the rollup hashes do not hold yet, one
+    entry per script (`<n> <JSON [[day, {dim: unit}, {metric: n}], ...]>`, n unique from
+    the counter `<this key>:n`); rollups.py `settle` moves them into the hashes.
+    lua/_lib.lua builds the same names from the prefix."""
+    return f"{rollups(site)}journal"
+
+
 def rollup_archive(site: str, day: str, dim: str) -> str:
     """String: an old day's rollup hash of one dimension, compressed (zlib of its JSON);
     read together with the hash of the same name, which late figures may recreate."""

@@ -1,7 +1,11 @@
-"""Reading and keeping the figures' rollup hashes (written only by the Lua scripts,
-lua/_lib.lua `roll`).
+"""Reading and keeping the figures' rollup hashes.
 
-The scripts add each transition's figures to the day's hashes. After a day ends it is
+The scripts add each transition's figures to the site's journal of figures, in the
+transition's own atomic step (lua/_lib.lua `roll`); `settle` sums the journal's entries
+here, in the app, and adds the sums into the day's hashes in one atomic step that also
+drops those entries (settle.lua). Every reader settles first, and the day ticker every
+30 s, so the hashes are never behind what a reader asks; the store's time per click
+stays that of one list append (docs/performance.md). After a day ends it is
 folded into its month's hashes in one atomic step (fold.lua), and from then on late
 figures of that day (a ticket held past midnight) go to both. A report reads whole
 months where it can and single days elsewhere (measure.periods), so a year is about a
@@ -14,7 +18,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -23,15 +27,49 @@ from redis.exceptions import WatchError
 from . import keys, measure
 
 DIMS = ("s", "a", "v", "c", "o", "h", "b")
+SETTLE_BATCH = 2000  # journal entries summed per settle.lua step
+SETTLE_STEPS = 50  # at most per call: a journal written faster is left for the next one
+
+# settle.lua of a site, with its own arguments; its answer
+SettleScript = Callable[[str, list[str | bytes]], Awaitable[dict[str, Any]]]
 
 
 class Rollups:
     def __init__(
-        self, redis: Any, *, retention_days: int = 400, compress_after_days: int = 40
+        self,
+        redis: Any,
+        settle_script: SettleScript,
+        *,
+        retention_days: int = 400,
+        compress_after_days: int = 40,
     ) -> None:
         self.redis: Any = redis
+        self.settle_script = settle_script
         self.retention_days = retention_days
         self.compress_after_days = compress_after_days
+
+    # -- the journal ------------------------------------------------------------------
+
+    async def settle(self, site_id: str) -> int:
+        """Add the site's journal of figures into its rollup hashes: what every reader
+        does first, so that it sees every transition up to now. Answers how many
+        entries this call settled (another process may settle some meanwhile)."""
+        done = 0
+        for _ in range(SETTLE_STEPS):
+            entries = await self.redis.lrange(keys.rollup_journal(site_id), 0, SETTLE_BATCH - 1)
+            if not entries:
+                break
+            sums = journal_sums(entries)
+            args: list[str | bytes] = [str(len(entries)), entries[0]]
+            for (day, dim, field), n in sums.items():
+                args += [day, dim, field, str(n)]
+            answer = await self.settle_script(site_id, args)
+            if answer.get("moved"):
+                continue  # settled by another process meanwhile: read again
+            done += len(entries)
+            if len(entries) < SETTLE_BATCH:
+                break
+        return done
 
     # -- reading ----------------------------------------------------------------------
 
@@ -39,7 +77,8 @@ class Rollups:
         self, site_id: str, dim: str, periods: Sequence[str]
     ) -> list[dict[bytes, bytes]]:
         """The rollup hash of each period for one dimension, in order (an old day's
-        compressed figures merged in)."""
+        compressed figures merged in), the journal settled first."""
+        await self.settle(site_id)
         pipe = self.redis.pipeline(transaction=False)
         for period in periods:
             pipe.hgetall(keys.rollup(site_id, period, dim))
@@ -153,6 +192,20 @@ class Rollups:
                 except WatchError:
                     continue  # a late figure arrived meanwhile: read again
         return 0
+
+
+def journal_sums(entries: Iterable[bytes]) -> dict[tuple[str, str, str], int]:
+    """The journal entries' figures summed by (day, dimension, hash field `unit|metric`);
+    sums of 0 left out (an action and its undo in the same batch: never written)."""
+    sums: dict[tuple[str, str, str], int] = {}
+    for entry in entries:
+        _, _, body = entry.partition(b" ")
+        for day, units, fields in json.loads(body):
+            for dim, unit in units.items():
+                for metric, n in fields.items():
+                    key = (day, dim, f"{unit}|{metric}")
+                    sums[key] = sums.get(key, 0) + int(n)
+    return {key: n for key, n in sums.items() if n}
 
 
 def _pack(fields: dict[str, int]) -> bytes:

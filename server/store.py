@@ -61,6 +61,7 @@ SCRIPTS = (
     "state",
     "purge",
     "fold",
+    "settle",
     # bookings (booking_store.py)
     "book",
     "check_in",
@@ -142,7 +143,7 @@ class Store:
         self.wait_timeout_ms = wait_timeout_ms
         self.log = EventLog(redis)
         self.accounts = Accounts(redis)
-        self.rollups = Rollups(redis)
+        self.rollups = Rollups(redis, self._settle_script)
         self.audit = AuditLog(redis)
         self._configs: dict[str, tuple[Site, float]] = {}
         self._loading: dict[str, asyncio.Lock] = {}
@@ -164,16 +165,7 @@ class Store:
         self, site: Site, idem: Idem | None, now: datetime, today: str
     ) -> tuple[list[str], list[str]]:
         sid = site.id
-        k = [
-            keys.seq(sid),
-            keys.events(sid),
-            keys.day(sid),
-            keys.idempotency(sid, idem.digest if idem else "-"),
-            keys.tickets(sid),
-            keys.counters(sid),
-            keys.rollups(sid),
-            keys.services(sid),
-        ]
+        k = self._common_keys(sid, idem)
         a = [
             sid,
             domain.local_iso(now, site.timezone),
@@ -184,7 +176,26 @@ class Store:
         ]
         return k, a
 
-    async def _eval(self, name: str, k: list[str], a: list[str]) -> dict[str, Any]:
+    @staticmethod
+    def _common_keys(sid: str, idem: Idem | None) -> list[str]:
+        return [
+            keys.seq(sid),
+            keys.events(sid),
+            keys.day(sid),
+            keys.idempotency(sid, idem.digest if idem else "-"),
+            keys.tickets(sid),
+            keys.counters(sid),
+            keys.rollups(sid),
+            keys.services(sid),
+        ]
+
+    async def _settle_script(self, site_id: str, args: list[str | bytes]) -> dict[str, Any]:
+        """settle.lua (rollups.py `settle`): common keys, and common arguments that it
+        does not read (no day, no time, no Idempotency-Key)."""
+        k = self._common_keys(site_id, None)
+        return _checked(await self._eval("settle", k, [site_id, "", "", "0", "0", "0", *args]))
+
+    async def _eval(self, name: str, k: list[str], a: list[Any]) -> dict[str, Any]:
         try:
             if self.wait_replicas > 0 and name not in READ_ONLY:
                 raw = await self._replicated(a[0], name, k, a)  # a[0]: the site (_common)
@@ -430,6 +441,7 @@ class Store:
         def fold(extra_keys: list[str], extra_args: list[str]) -> Awaitable[Any]:
             return self.run("fold", site, None, (extra_keys, extra_args), now=now)
 
+        await self.rollups.settle(site.id)
         folded = await self.rollups.fold_days(site.id, today, fold)
         await self.rollups.compress_old_days(site.id, today)
         return folded
@@ -785,6 +797,7 @@ class Store:
         """The counter's figures of today so far (the officer console shows them)."""
         counter = _counter(site, counter_id)
         day = self._today(site, self.clock())
+        await self.rollups.settle(site.id)
         served, no_show, moved, svc_ms = await self.redis.hmget(
             keys.rollup(site.id, day, "c"),
             [f"{counter.id}|{m}" for m in ("served", "no_show", "transferred_out", "svc_ms")],

@@ -27,7 +27,16 @@ local NULL = cjson.null
 local PRIORITY_OFFSET = 1125899906842624 -- 2^50, domain.PRIORITY_OFFSET
 local function is_null(v) return v == nil or v == NULL end
 
+-- The figures this script adds ({day, units, fields} entries, `roll` below), written to
+-- the site's journal of figures as one entry when it answers (keys.rollup_journal).
+local JOURNAL = {}
+local K_JOURNAL = K_ROLL .. 'journal'
+
 local function answer(result)
+  if #JOURNAL > 0 then
+    local n = redis.call('INCR', K_JOURNAL .. ':n') -- unique: settle.lua checks the head
+    redis.call('RPUSH', K_JOURNAL, n .. ' ' .. cjson.encode(JOURNAL))
+  end
   local text = cjson.encode(result)
   if IDEM_MS ~= '0' then redis.call('SET', K_IDEM, IDEM_FP .. '|' .. text, 'PX', IDEM_MS) end
   return text
@@ -116,10 +125,13 @@ end
 local function counter_ref(id, name) return {id = id, name = name} end
 
 -- == Figures (docs/measurement.md) ================================================
--- Each transition adds to the rollups of the units it concerns, in the day's and the
--- month's hash of each dimension, in this same atomic step. A ticket's stay at one
--- service is a segment: `_q_ms`, `_q_day`, `_q_hour` say when it was queued (issue or
--- transfer); `_seg_counter`, `_seg_officer` who first called it.
+-- Each transition adds to the rollups of the units it concerns (per service day and
+-- dimension), in this same atomic step: as one entry of the site's journal of figures,
+-- which the app adds into the rollup hashes before any report reads them (settle.lua,
+-- rollups.py): the store's time per click stays small, and no figure is ever lost or
+-- counted twice. A ticket's stay at one service is a segment: `_q_ms`, `_q_day`,
+-- `_q_hour` say when it was queued (issue or transfer); `_seg_counter`, `_seg_officer`
+-- who first called it.
 
 -- Histogram bucket of a duration: 10 s wide up to 10 min, 60 s beyond; bucket b holds
 -- (upper(b-1), upper(b)], so "at most N minutes" is a whole number of buckets.
@@ -129,38 +141,10 @@ local function bucket(ms)
   return 60 + math.ceil((ms - 600000) / 60000)
 end
 
--- Whether a service day was already folded into its month's hashes (fold.lua, run
--- after the day ends); asked once per day per script.
-local folded = {}
-local function is_folded(day)
-  local yes = folded[day]
-  if yes == nil then
-    yes = redis.call('SISMEMBER', K_ROLL .. 'folded', day) == 1
-    folded[day] = yes
-  end
-  return yes
-end
-
--- Add `fields` (metric -> n) to every unit of `units` (dim -> id) for a service day: to
--- the day's hashes, and to its month's too once the day has been folded into them (a
--- ticket held past midnight, a late rating), so a month always equals its days.
+-- Add `fields` (metric -> n) to every unit of `units` (dim -> id) for a service day.
+-- The entries are kept as they are: undo.lua adds their negatives.
 local function roll(day, units, fields)
-  if DID then -- what the action added, for undo.lua to add the negatives
-    local u, f = {}, {}
-    for k, v in pairs(units) do u[k] = v end
-    for k, v in pairs(fields) do f[k] = v end
-    DID.rolled[#DID.rolled + 1] = {day = day, units = u, fields = f}
-  end
-  local month = is_folded(day) and string.sub(day, 1, 7)
-  for dim, id in pairs(units) do
-    local kd = K_ROLL .. day .. ':' .. dim
-    local km = month and (K_ROLL .. month .. ':' .. dim)
-    for metric, n in pairs(fields) do
-      local f = id .. '|' .. metric
-      redis.call('HINCRBY', kd, f, n)
-      if km then redis.call('HINCRBY', km, f, n) end
-    end
-  end
+  JOURNAL[#JOURNAL + 1] = {day, units, fields}
 end
 
 -- A duration's sum and histogram bucket; its count is implied (`called` for waits,
@@ -379,13 +363,13 @@ end
 -- next, no_show and transfer keep what they did for their counter (K_UNDO, keys.undo) =
 -- {action, at_ms, day, counter (its record before), tickets = {{id, before (the exact
 -- stored JSON), after (sha1 of the JSON the action left)}}, queues (services whose
--- queue the action took from or added to), rolled = {{day, units, fields}} (every
--- rollup increment, through roll), times (the service-times entry before and after)}.
+-- queue the action took from or added to), rolled (the action's journal entries,
+-- {day, units, fields} each), times (the service-times entry before and after)}.
 
 -- Start recording, before the action changes anything.
 local function undo_begin(c)
   c.undo = nil
-  DID = {rolled = {}, tickets = {}, counter = cjson.decode(cjson.encode(c))}
+  DID = {tickets = {}, counter = cjson.decode(cjson.encode(c))}
 end
 
 -- A ticket the action is about to change, as stored before.
@@ -401,6 +385,6 @@ local function undo_keep(action, queues)
     n.after = redis.sha1hex(redis.call('HGET', K_TICKETS, n.id) or '')
   end
   UNDO = {action = action, at_ms = NOW_MS, day = TODAY, counter = DID.counter,
-          tickets = DID.tickets, queues = queues, rolled = DID.rolled, times = DID.times or NULL}
+          tickets = DID.tickets, queues = queues, rolled = JOURNAL, times = DID.times or NULL}
 end
 

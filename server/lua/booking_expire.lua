@@ -31,4 +31,4 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[11], '-inf', NOW_MS, 'LIMIT
   redis.call('ZREM', KEYS[10], id)
   purged = purged + 1
 end
-return cjson.encode({ok = true, expired = expired, purged = purged})
+return answer({ok = true, expired = expired, purged = purged})

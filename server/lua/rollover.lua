@@ -26,4 +26,4 @@ for i = 10, #KEYS do
 end
 redis.call('DEL', KEYS[9])
 emit('site.day_reset', NULL, NULL, waiting, {day = TODAY, previous_day = stored, cancelled = cancelled})
-return cjson.encode({ok = true, rolled = true, cancelled = cancelled})
+return answer({ok = true, rolled = true, cancelled = cancelled})

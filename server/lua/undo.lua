@@ -8,8 +8,9 @@
 --   after transfer: the ticket leaves the other service's queue and is back at the
 --     counter as it was.
 -- Every ticket is restored to its exact stored JSON, the counter record to what it was
--- (held ticket, officer, open-time mark, last done), the rollups get the negatives of
--- what the action added (fields that come back to 0 are removed, as if never written),
+-- (held ticket, officer, open-time mark, last done), the figures get the negatives of
+-- what the action added (fields that come back to 0 are removed, as if never written:
+-- settle.lua),
 -- and the service-times entry its previous value if nothing was added since.
 -- Events: ticket.reverted per ticket (the ticket as restored, the counter, `undone`:
 -- the action), last changed first.
@@ -58,21 +59,11 @@ for i = #u.tickets, 1, -1 do
   emit('ticket.reverted', t, counter, waiting, {undone = u.action})
 end
 
--- the figures
-local zeros = {}
+-- the figures: the negatives of what the action added
 for _, r in ipairs(u.rolled) do
   local negative = {}
-  for metric, n in pairs(r.fields) do negative[metric] = -n end
-  roll(r.day, r.units, negative)
-  for dim, id in pairs(r.units) do
-    for _, period in ipairs({r.day, string.sub(r.day, 1, 7)}) do
-      local key = K_ROLL .. period .. ':' .. dim
-      for metric in pairs(r.fields) do zeros[#zeros + 1] = {key, id .. '|' .. metric} end
-    end
-  end
-end
-for _, z in ipairs(zeros) do
-  if redis.call('HGET', z[1], z[2]) == '0' then redis.call('HDEL', z[1], z[2]) end
+  for metric, n in pairs(r[3]) do negative[metric] = -n end
+  roll(r[1], r[2], negative)
 end
 if type(u.times) == 'table' and redis.call('HGET', KEYS[10], u.times.service) == u.times.after then
   if u.times.before == '' then
