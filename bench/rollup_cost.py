@@ -4,9 +4,14 @@
     python bench/rollup_cost.py [--rounds 6] [--calls 5000] [--before 0dd6431] [--smoke]
 
 Goal (docs/performance.md): issuing and calling must not get slower by more than 10 %
-because of the rollups (commit c3a07dd, whose parent is 0dd6431).
+because of the rollups (commit c3a07dd, whose parent is 0dd6431). Two baselines: the
+commit before the rollups (whose code also lacks every later feature: undo, bookings,
+opening hours...) and HEAD itself with no figures written ('off': lua/_lib.lua `roll`
+made to return at once in the exported copy), which isolates what the figures cost
+today. HEAD's journal of figures is settled after each run: its cost per transition is
+printed too (the server pays it every 30 s and before reports, off the click).
 
-Both code trees are exported with `git archive` into a temp directory (no worktree, no
+The code trees are exported with `git archive` into a temp directory (no worktree, no
 checkout). Each round runs bench/storeload.py once per tree, in a subprocess with
 PYTHONPATH set to that tree, on the same private Valkey, a fresh site each; the order
 alternates between rounds. Printed: issue and next ops/s (20 coroutines) and the store's
@@ -47,6 +52,19 @@ def export(commit: str, into: Path) -> str:
     return full
 
 
+# HEAD with no figures: the scripts' `roll` (lua/_lib.lua) returns at once, so the same
+# code runs without writing any rollup: what the rollups themselves cost today.
+ROLL = "local function roll(day, units, fields)\n"
+
+
+def without_figures(tree: Path) -> None:
+    lib = tree / "server" / "lua" / "_lib.lua"
+    text = lib.read_text()
+    if ROLL not in text:
+        raise RuntimeError(f"no `{ROLL.strip()}` in {lib}: cannot turn the figures off")
+    lib.write_text(text.replace(ROLL, ROLL + "  do return end\n", 1))
+
+
 def drive(lab: Lab, tree: Path, site: str, calls: int, warmup: int) -> dict[str, Any]:
     cmd = [sys.executable, str(ROOT / "bench" / "storeload.py"), "--redis-url", lab.url]
     out = subprocess.run(
@@ -85,31 +103,38 @@ def main() -> int:
     if args.smoke:
         args.rounds, args.calls, args.warmup = 2, 200, 40
 
-    runs: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
+    runs: dict[str, list[dict[str, Any]]] = {"before": [], "off": [], "after": []}
     with Lab("loket-rollup-cost-") as lab:
         trees = {k: lab.tmp / k for k in runs}
-        commits = {k: export(getattr(args, k), trees[k]) for k in runs}
+        commits = {
+            k: export(getattr(args, "before" if k == "before" else "after"), trees[k]) for k in runs
+        }
+        without_figures(trees["off"])
         header(
             "rollup cost bench",
             lab,
-            f"before {commits['before'][:7]}, after {commits['after'][:7]}; {args.rounds} "
-            f"rounds x {args.calls} timed calls per phase (+{args.warmup}), 20 coroutines",
+            f"before {commits['before'][:7]}, after {commits['after'][:7]} (and 'off': the"
+            f" same with no figures written); {args.rounds} rounds x {args.calls} timed calls"
+            f" per phase (+{args.warmup}), 20 coroutines",
         )
         for r in range(args.rounds):
-            order = ("before", "after") if r % 2 == 0 else ("after", "before")
+            order = list(runs) if r % 2 == 0 else list(reversed(runs))
             for k in order:
                 runs[k].append(drive(lab, trees[k], f"{k}-{r}", args.calls, args.warmup))
-            b, a = runs["before"][-1], runs["after"][-1]
+            b, o, a = (runs[k][-1] for k in ("before", "off", "after"))
             print(
                 f"round {r + 1}/{args.rounds} ({'/'.join(order)}, load {load_average()}): "
-                f"issue {b['issue']['ops']:.0f} -> {a['issue']['ops']:.0f} ops/s "
-                f"({b['issue']['usec']:.0f} -> {a['issue']['usec']:.0f} µs in Valkey), "
-                f"next {b['next']['ops']:.0f} -> {a['next']['ops']:.0f} ops/s "
-                f"({b['next']['usec']:.0f} -> {a['next']['usec']:.0f} µs)",
+                f"issue {b['issue']['ops']:.0f} / {o['issue']['ops']:.0f} / "
+                f"{a['issue']['ops']:.0f} ops/s "
+                f"({b['issue']['usec']:.0f} / {o['issue']['usec']:.0f} / "
+                f"{a['issue']['usec']:.0f} µs in Valkey), "
+                f"next {b['next']['ops']:.0f} / {o['next']['ops']:.0f} / "
+                f"{a['next']['ops']:.0f} ops/s "
+                f"({b['next']['usec']:.0f} / {o['next']['usec']:.0f} / "
+                f"{a['next']['usec']:.0f} µs)",
                 flush=True,
             )
 
-    print(f"\nmedians over {args.rounds} rounds [min-max]   before (no rollups)   HEAD")
     rows = [
         ("issue ops/s (client)", lambda r: r["issue"]["ops"], "{:.0f}", True),
         ("next ops/s (client)", lambda r: r["next"]["ops"], "{:.0f}", True),
@@ -117,19 +142,29 @@ def main() -> int:
         ("issue µs per script in Valkey", lambda r: r["issue"]["usec"], "{:.1f}", False),
         ("next µs per script in Valkey", lambda r: r["next"]["usec"], "{:.1f}", False),
     ]
-    verdicts = []
-    for name, get, fmt, is_rate in rows:
-        before = [get(r) for r in runs["before"]]
-        after = [get(r) for r in runs["after"]]
-        ratios = [x / y for x, y in zip(after, before, strict=True)]
-        note = ""
-        if is_rate:
-            ok = statistics.median(ratios) >= TARGET
-            verdicts.append(ok)
-            note = f"  (target >= {TARGET}: {'PASS' if ok else 'MISS'})"
+    for base, title in (("before", "before (no rollups)"), ("off", "HEAD, figures off")):
+        print(f"\nmedians over {args.rounds} rounds [min-max]   {title:>22}   HEAD")
+        for name, get, fmt, is_rate in rows:
+            first = [get(r) for r in runs[base]]
+            after = [get(r) for r in runs["after"]]
+            ratios = [x / y for x, y in zip(after, first, strict=True)]
+            note = ""
+            if is_rate:
+                ok = statistics.median(ratios) >= TARGET
+                note = f"  (target >= {TARGET}: {'PASS' if ok else 'MISS'})"
+            print(
+                f"{name:31} {spread(first, fmt):>22} {spread(after, fmt):>22}   "
+                f"HEAD/{base} {spread(ratios, '{:.2f}')}{note}"
+            )
+    settled = [r["settle"] for r in runs["after"] if "settle" in r]
+    if settled:
         print(
-            f"{name:31} {spread(before, fmt):>22} {spread(after, fmt):>22}   "
-            f"HEAD/before {spread(ratios, '{:.2f}')}{note}"
+            "\nsettling the journal afterwards (HEAD), per issue or next: app CPU "
+            + spread([s["app_usec_per_transition"] for s in settled], "{:.1f}")
+            + " µs, store "
+            + spread([s["store_usec_per_transition"] for s in settled], "{:.1f}")
+            + " µs; entries per round "
+            + spread([s["entries"] for s in settled], "{:.0f}")
         )
     return 0
 

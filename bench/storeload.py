@@ -13,8 +13,9 @@ actor=, idem=)`. On a fresh site (one service, 20 counters):
 
 Besides client-side ops/s it reads the store's own time per script call (INFO
 commandstats, evalsha usec_per_call, reset before each timed phase): Valkey's CPU per
-issue and per next, which is where the rollups' extra HINCRBYs land. Prints one line
-`STORE {json}`.
+issue and per next, which is where the rollups' extra work lands. Trees with the journal
+of figures (rollups.py `settle`) then settle what the phases wrote, all at once: its
+app CPU and store time per transition. Prints one line `STORE {json}`.
 """
 
 from __future__ import annotations
@@ -96,9 +97,31 @@ async def run(url: str, site_id: str, calls: int, warmup: int) -> dict[str, Any]
             return call
 
         nexted = await phase(redis, warmup, calls, [caller(c.id) for c in site.counters])
-        return {"tree": server.__file__, "issue": issued, "next": nexted}
+        result = {"tree": server.__file__, "issue": issued, "next": nexted}
+        if hasattr(getattr(store, "rollups", None), "settle"):  # with a journal of figures
+            result["settle"] = await settle(redis, store, site_id, 2 * (warmup + calls) + 100)
+        return result
     finally:
         await redis.aclose()
+
+
+async def settle(redis: Any, store: Any, site_id: str, transitions: int) -> dict[str, float]:
+    """Settle the journal the phases left (rollups.py): what the server does every 30 s
+    and before each report, here all at once; its cost per transition, app and store."""
+    await redis.config_resetstat()
+    cpu, started = time.process_time(), time.perf_counter()
+    entries = await store.rollups.settle(site_id)
+    cpu, seconds = time.process_time() - cpu, time.perf_counter() - started
+    stats = await redis.info("commandstats")
+    store_usec = sum(  # settle.lua and the reads of the journal
+        float(stats.get(f"cmdstat_{name}", {}).get("usec", 0)) for name in ("evalsha", "lrange")
+    )
+    return {
+        "entries": entries,
+        "seconds": seconds,
+        "app_usec_per_transition": cpu * 1e6 / transitions,
+        "store_usec_per_transition": store_usec / transitions,
+    }
 
 
 def main() -> None:
