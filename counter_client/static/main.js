@@ -266,9 +266,6 @@ installShortcuts({ enabled: () => view === "console", act: (action) => counter.a
 function drawLanguage() {
   translatePage();
   $("login-error").textContent = loginError();
-  const other = lang() === "id" ? "en" : "id";
-  $("lang").textContent = other === "en" ? "English" : "Bahasa Indonesia";
-  $("lang").lang = other;
   if (view === "pick") drawPicker();
   if (view === "console") renderConsole(store.get(), { onCall });
 }

@@ -1,6 +1,8 @@
 // Every user-visible word of the officer console, in Indonesian (default) and English.
 // The choice is remembered on this machine (localStorage "loket.lang").
 
+import { makeI18n } from "/static/display/common/i18n.js";
+
 const STRINGS = {
   id: {
     app_title: "Konsol Petugas Loket",
@@ -262,49 +264,6 @@ const STRINGS = {
   },
 };
 
-const KEY = "loket.lang";
-let current = "id";
-try {
-  const saved = localStorage.getItem(KEY);
-  if (saved && STRINGS[saved]) current = saved;
-} catch {
-  /* storage blocked: stay Indonesian */
-}
-
-export function lang() {
-  return current;
-}
-
-export function setLang(value) {
-  if (!STRINGS[value]) return;
-  current = value;
-  try {
-    localStorage.setItem(KEY, value);
-  } catch {
-    /* ignore */
-  }
-}
-
-export function t(key, vars = {}) {
-  const text = STRINGS[current][key] ?? STRINGS.id[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (match, name) => (name in vars ? String(vars[name]) : match));
-}
-
-// The message for an ApiError: from its code when we know it, else the server's words.
-export function errorText(error) {
-  const code = error && error.code;
-  if (code && STRINGS.id[`err_${code}`]) return t(`err_${code}`);
-  if (error && error.status === 0) return t("err_network_error");
-  return t("err_other", { message: (error && error.message) || String(error) });
-}
-
-// Fill the static text of the page: data-i18n (text), data-i18n-placeholder,
-// data-i18n-label (aria-label).
-export function translatePage(root = document) {
-  document.documentElement.lang = current;
-  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
-  for (const el of root.querySelectorAll("[data-i18n-placeholder]")) {
-    el.placeholder = t(el.dataset.i18nPlaceholder);
-  }
-  for (const el of root.querySelectorAll("[data-i18n-label]")) el.setAttribute("aria-label", t(el.dataset.i18nLabel));
-}
+// lang(), setLang(), t(key, vars), errorText(error), translatePage(root): the shared
+// mechanics (display/static/common/i18n.js) over these words.
+export const { lang, setLang, t, errorText, translatePage } = makeI18n(STRINGS);

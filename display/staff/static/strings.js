@@ -1,6 +1,8 @@
 // Every user-visible word of the staff pages, Indonesian (default) and English.
 // The choice is shared with the officer console (localStorage "loket.lang").
 
+import { makeI18n } from "/static/display/common/i18n.js";
+
 const STRINGS = {
   id: {
     loading: "Memuat…",
@@ -358,18 +360,12 @@ export const ELEMENTS = [
   { slug: "pengaduan", label: "Penanganan pengaduan, saran dan masukan", label_en: "Complaint handling" },
 ];
 
-const KEY = "loket.lang";
-let current = "id";
-try {
-  const saved = localStorage.getItem(KEY);
-  if (saved && STRINGS[saved]) current = saved;
-} catch {
-  /* storage blocked: stay Indonesian */
-}
-
-export function lang() {
-  return current;
-}
+// lang(), locale(), setLang(), t(key, vars), errorText(error), translatePage(root): the
+// shared mechanics (display/static/common/i18n.js) over these words; a 403 without a
+// code of ours reads as err_forbidden.
+export const { lang, locale, setLang, t, errorText, translatePage } = makeI18n(STRINGS, {
+  statusKeys: { 403: "err_forbidden" },
+});
 
 // A page with many words of its own (admin, landing) keeps them in its own module and
 // adds them here: `extend({ id: {...}, en: {...} })`, before the first translatePage().
@@ -377,46 +373,6 @@ export function extend(more) {
   for (const code of Object.keys(STRINGS)) Object.assign(STRINGS[code], more[code] || {});
 }
 
-export function locale() {
-  return current === "en" ? "en-GB" : "id-ID";
-}
-
-export function setLang(value) {
-  if (!STRINGS[value]) return;
-  current = value;
-  try {
-    localStorage.setItem(KEY, value);
-  } catch {
-    /* ignore */
-  }
-}
-
-export function t(key, vars = {}) {
-  const text = STRINGS[current][key] ?? STRINGS.id[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (match, name) => (name in vars ? String(vars[name]) : match));
-}
-
-export function errorText(error) {
-  const code = error && error.code;
-  if (code && STRINGS.id[`err_${code}`]) return t(`err_${code}`);
-  if (error && error.status === 0) return t("err_network_error");
-  if (error && error.status === 403) return t("err_forbidden");
-  return t("err_other", { message: (error && error.message) || String(error) });
-}
-
 export function elementLabel(element) {
-  return current === "en" && element.label_en ? element.label_en : element.label;
-}
-
-export function translatePage(root = document) {
-  document.documentElement.lang = current;
-  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
-  for (const el of root.querySelectorAll("[data-i18n-placeholder]")) {
-    el.placeholder = t(el.dataset.i18nPlaceholder);
-  }
-  const toggle = document.getElementById("lang");
-  if (toggle) {
-    toggle.textContent = current === "en" ? "Bahasa Indonesia" : "English";
-    toggle.lang = current === "en" ? "id" : "en";
-  }
+  return lang() === "en" && element.label_en ? element.label_en : element.label;
 }
