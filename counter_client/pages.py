@@ -14,6 +14,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from display.templating import staff_loader
+
 HERE = Path(__file__).parent
 STATIC_URL = "/static/counter"
 COMMON_URL = "/static/display/common"
@@ -26,7 +28,7 @@ PAGE_HEADERS = {"Cache-Control": "no-store"}
 
 def routes() -> list[BaseRoute]:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        loader=staff_loader(HERE / "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
@@ -39,7 +41,7 @@ def routes() -> list[BaseRoute]:
             return templates.TemplateResponse(
                 request,
                 "not_found.html",
-                {"site_id": site_id, "static": STATIC_URL},
+                {"site_id": site_id, "static": STATIC_URL, "common": COMMON_URL},
                 status_code=404,
                 headers=PAGE_HEADERS,
             )

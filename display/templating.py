@@ -17,6 +17,21 @@ from starlette.templating import Jinja2Templates
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_URL = "/static/display"
+# What the staff pages and the officer console share (the sign-in form, the confirm
+# dialog, the page of an unknown site), named "common/NAME" in their templates.
+COMMON_TEMPLATE_DIR = TEMPLATE_DIR / "common"
+
+
+def staff_loader(directory: Path) -> jinja2.BaseLoader:
+    """The loader of a staff or console package: its own templates in `directory`, and
+    the shared ones of COMMON_TEMPLATE_DIR as "common/NAME"."""
+    return jinja2.ChoiceLoader(
+        [
+            jinja2.FileSystemLoader(directory),
+            jinja2.PrefixLoader({"common": jinja2.FileSystemLoader(COMMON_TEMPLATE_DIR)}),
+        ]
+    )
+
 
 templates = Jinja2Templates(
     env=jinja2.Environment(

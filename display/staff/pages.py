@@ -24,6 +24,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from display.templating import staff_loader
+
 HERE = Path(__file__).parent
 STATIC_URL = "/static/staff"
 COMMON_URL = "/static/display/common"
@@ -35,7 +37,7 @@ PAGE_HEADERS = {"Cache-Control": "no-store"}
 
 templates = Jinja2Templates(
     env=jinja2.Environment(
-        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        loader=staff_loader(HERE / "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
