@@ -44,7 +44,13 @@ STORE_LOST = (TRY_AGAIN_LATER, "store unavailable; reconnect")
 TOO_SLOW = (TRY_AGAIN_LATER, "too slow; resume with since")
 REVOKED = (POLICY_VIOLATION, "credential revoked")
 SITE_EVENTS = frozenset({"site.day_reset", "site.config_changed", "site.announcement"})
-DROP_REASONS = {TOO_SLOW: "too_slow", STORE_LOST: "store_lost", REVOKED: "revoked"}
+SERVER_STOPPING = (1012, "server restarting; reconnect")  # uvicorn already sent it
+DROP_REASONS = {
+    TOO_SLOW: "too_slow",
+    STORE_LOST: "store_lost",
+    REVOKED: "revoked",
+    SERVER_STOPPING: "server_stopping",
+}
 
 # What a socket's buffer holds: (kind, seq, ASGI message). The message is built once
 # per event (and audience) and shared by every socket that gets it.

@@ -42,6 +42,8 @@ from websockets.protocol import OPEN
 log = logging.getLogger("loket.guard")
 
 WRITE_EXTENSION = "loket.write"  # scope["extensions"]: a socket's synchronous write
+# scope["extensions"]: a list the app may add callbacks to, called when the server stops
+STOP_EXTENSION = "loket.on_stop"
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -276,6 +278,8 @@ class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
         scope = getattr(self, "scope", None)
         if scope is not None:
             scope["extensions"][WRITE_EXTENSION] = self.write
+            self.on_stop: list[Callable[[], object]] = []
+            scope["extensions"][STOP_EXTENSION] = self.on_stop
         # copied into the scope by now; the parser's generator keeps the request alive
         event.headers.clear()
 
@@ -300,6 +304,14 @@ class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
             return False
         self.transport.write(frame)
         return True
+
+    def shutdown(self) -> None:
+        """The server is stopping: uvicorn sends the close frame (1012) and tells the
+        app through `receive()`, which Loket's endpoint never waits on (its one task
+        sends); the callbacks wake it, so it ends now, not when uvicorn cancels it."""
+        super().shutdown()
+        for callback in getattr(self, "on_stop", ()):
+            callback()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.guard.release(self.client[0] if self.client else None)

@@ -36,6 +36,7 @@ from .fanout import (
     POLICY_VIOLATION,
     POSITION,
     SAMPLED_SLOT,
+    SERVER_STOPPING,
     SITE_EVENTS,
     STORE_LOST,
     TRY_AGAIN_LATER,
@@ -45,7 +46,7 @@ from .fanout import (
     encode,
     position_text,
 )
-from .guard import WRITE_EXTENSION
+from .guard import STOP_EXTENSION, WRITE_EXTENSION
 from .settings import Settings
 from .store import FAILURES, Store
 
@@ -188,6 +189,9 @@ async def events_endpoint(
     sub.write = scope.get("extensions", {}).get(WRITE_EXTENSION)  # guard.py: direct writes
     services.fanout.subscribe(sub, last)
     sub.sender = asyncio.current_task()
+    on_stop = scope.get("extensions", {}).get(STOP_EXTENSION)
+    if on_stop is not None:  # guard.py: the server stops, the sender ends at once
+        on_stop.append(lambda: services.fanout.kick(sub, SERVER_STOPPING))
     try:
         await _send(ws, services, flt, sub, last)
     finally:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import ADMIN_TOKEN, free_port, loket_env, run_loket, start_serve, stop
 
@@ -87,3 +88,40 @@ def test_cli_uses_the_running_store(tmp_path: Path) -> None:
         assert r.status_code == 201
     finally:
         stop(proc)
+
+
+async def test_sigterm_closes_open_screens_at_once(tmp_path: Path) -> None:
+    """A deploy stops `loket serve` with SIGTERM while TVs are open: each gets the close
+    code 1012 (restarting: reconnect) at once, the process is gone within a second or
+    two instead of waiting out uvicorn's graceful timeout, and the log has no traceback
+    of a cancelled websocket."""
+    import asyncio
+    import time
+
+    import websockets
+
+    data = tmp_path / "data"
+    port = free_port()
+    proc = serve(data, port)
+    url = f"ws://127.0.0.1:{port}/ws/sites/bogor/events"
+    screens = [await websockets.connect(url, additional_headers=H) for _ in range(5)]
+    try:
+        for ws in screens:
+            assert '"snapshot"' in str(await asyncio.wait_for(ws.recv(), 5))
+        began = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        for ws in screens:
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                while True:
+                    await asyncio.wait_for(ws.recv(), 5)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1012
+        await asyncio.to_thread(proc.wait, 10)
+        assert time.monotonic() - began < 2.5  # uvicorn's graceful timeout is 3 s
+    finally:
+        for ws in screens:
+            await ws.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    log = (data.parent / f"serve-{port}.log").read_text()
+    assert "Traceback" not in log and "Exception in ASGI application" not in log, log
