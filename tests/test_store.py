@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from redis.asyncio import Redis
 
 from server import config, keys
 from server.errors import Conflict, NotFound, Unprocessable
@@ -239,6 +242,29 @@ async def test_day_rollover_cancels_waiting_and_restarts_numbers(
     assert done["id"] == waiting["id"]
     # a no-show of yesterday is no latecomer today
     assert not await store.rollover(site)
+
+
+async def test_the_day_only_moves_forward_between_skewed_processes(
+    redis: Redis, store: Store, site: config.Site, clock: FakeClock
+) -> None:
+    """Two processes whose clocks are two seconds apart at midnight (hardening issue,
+    critical 6): the one behind must not take the site back to yesterday, cancel the
+    fresh tickets or reset the day again; its changes land on the stored day."""
+    clock.now = clock.now.replace(hour=16, minute=59, second=59)  # 23:59:59 in Jakarta
+    await issue(store, site)  # yesterday's, left waiting
+    ahead_clock = FakeClock(clock.now + timedelta(seconds=2))  # 00:00:01
+    ahead = Store(redis, clock=ahead_clock)
+    fresh = await issue(ahead, site)  # rolls the day over
+    assert fresh["number"] == "KT001"
+    behind = await issue(store, site)  # its clock says yesterday
+    assert behind["number"] == "KT002"
+    clock.advance(seconds=3)  # now past midnight too
+    later = await issue(store, site)
+    assert later["number"] == "KT003"
+    events, _ = await store.log.events_after(site.id, 0)
+    assert [e["cancelled"] for e in events if e["type"] == "site.day_reset"] == [1]
+    state = await store.state(site)
+    assert state["waiting"][KTP] == 3
 
 
 async def test_old_service_days_are_forgotten(
