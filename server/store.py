@@ -797,17 +797,18 @@ class Store:
         """The counter's figures of today so far (the officer console shows them)."""
         counter = _counter(site, counter_id)
         day = self._today(site, self.clock())
-        await self.rollups.settle(site.id)
-        served, no_show, moved, svc_ms = await self.redis.hmget(
-            keys.rollup(site.id, day, "c"),
+        served, no_show, moved, svc_ms = await self.rollups.fields_now(
+            site.id,
+            day,
+            "c",
             [f"{counter.id}|{m}" for m in ("served", "no_show", "transferred_out", "svc_ms")],
         )
-        n = int(served or 0) + int(moved or 0)  # segments with a service time
+        n = served + moved  # segments with a service time
         return {
             "day": day,
-            "served": int(served or 0),
-            "no_show": int(no_show or 0),
-            "avg_service_s": round(int(svc_ms or 0) / n / 1000) if n else None,
+            "served": served,
+            "no_show": no_show,
+            "avg_service_s": round(svc_ms / n / 1000) if n else None,
         }
 
     async def floor(self, site: Site, per_queue: int = 50) -> dict[str, Any]:

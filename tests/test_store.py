@@ -244,6 +244,30 @@ async def test_day_rollover_cancels_waiting_and_restarts_numbers(
     assert not await store.rollover(site)
 
 
+async def test_todays_counter_figures_count_the_journal_without_settling_it(
+    store: Store, site: config.Site, clock: FakeClock
+) -> None:
+    """The console asks for its figures of today after every click: they are exact
+    whether or not the journal of figures was settled, and asking settles nothing (a
+    settle per click would put the click's field-by-field work back on the store)."""
+    await issue(store, site)
+    await issue(store, site)
+    await store.next(site, "loket-1", actor="budi", idem=None)
+    clock.advance(seconds=120)
+    await store.next(site, "loket-1", actor="budi", idem=None)  # the first served, 120 s
+    clock.advance(seconds=60)
+    await store.no_show(site, "loket-1", idem=None)
+    journal = keys.rollup_journal(site.id)
+    pending = await store.redis.llen(journal)
+    assert pending > 0
+    expected = {"day": "2026-11-28", "served": 1, "no_show": 1, "avg_service_s": 120}
+    assert await store.counter_today(site, "loket-1") == expected
+    assert await store.redis.llen(journal) == pending  # nothing settled
+    assert await store.rollups.settle(site.id) == pending
+    assert await store.redis.llen(journal) == 0
+    assert await store.counter_today(site, "loket-1") == expected
+
+
 async def test_the_day_only_moves_forward_between_skewed_processes(
     redis: Redis, store: Store, site: config.Site, clock: FakeClock
 ) -> None:
