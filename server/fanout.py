@@ -45,6 +45,7 @@ TOO_SLOW = (TRY_AGAIN_LATER, "too slow; resume with since")
 REVOKED = (POLICY_VIOLATION, "credential revoked")
 SITE_EVENTS = frozenset({"site.day_reset", "site.config_changed", "site.announcement"})
 SERVER_STOPPING = (1012, "server restarting; reconnect")  # uvicorn already sent it
+CLIENT_GONE = (1001, "gone")  # nothing is sent: the connection is lost
 DROP_REASONS = {
     TOO_SLOW: "too_slow",
     STORE_LOST: "store_lost",
@@ -236,7 +237,8 @@ class Fanout:
         if sub.closing is not None:
             return
         sub.closing = why
-        metrics.WEBSOCKET_DROPS.labels(DROP_REASONS.get(why, "other")).inc()
+        if why is not CLIENT_GONE:  # a client leaving is no drop
+            metrics.WEBSOCKET_DROPS.labels(DROP_REASONS.get(why, "other")).inc()
         if sub.sender is not None:
             sub.sender.cancel()
 

@@ -42,8 +42,10 @@ from websockets.protocol import OPEN
 log = logging.getLogger("loket.guard")
 
 WRITE_EXTENSION = "loket.write"  # scope["extensions"]: a socket's synchronous write
-# scope["extensions"]: a list the app may add callbacks to, called when the server stops
-STOP_EXTENSION = "loket.on_stop"
+# scope["extensions"]: a list the app may add callbacks to, called once when the socket
+# ends without the app: with STOPPING (the server stops) or GONE (the client left)
+CLOSE_EXTENSION = "loket.on_close"
+STOPPING, GONE = "stopping", "gone"
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -278,8 +280,8 @@ class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
         scope = getattr(self, "scope", None)
         if scope is not None:
             scope["extensions"][WRITE_EXTENSION] = self.write
-            self.on_stop: list[Callable[[], object]] = []
-            scope["extensions"][STOP_EXTENSION] = self.on_stop
+            self.on_close: list[Callable[[str], object]] = []
+            scope["extensions"][CLOSE_EXTENSION] = self.on_close
         # copied into the scope by now; the parser's generator keeps the request alive
         event.headers.clear()
 
@@ -310,12 +312,17 @@ class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
         app through `receive()`, which Loket's endpoint never waits on (its one task
         sends); the callbacks wake it, so it ends now, not when uvicorn cancels it."""
         super().shutdown()
-        for callback in getattr(self, "on_stop", ()):
-            callback()
+        self._closed(STOPPING)
+
+    def _closed(self, why: str) -> None:
+        callbacks, self.on_close = getattr(self, "on_close", []), []
+        for callback in callbacks:
+            callback(why)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.guard.release(self.client[0] if self.client else None)
         super().connection_lost(exc)
+        self._closed(GONE)  # the client left: its sender need not wait for a frame to fail
 
 
 def _holding_place(base: type[Any], name: str, doc: str) -> type[Any]:

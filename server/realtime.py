@@ -32,6 +32,7 @@ from .errors import LoketError, NotFound, Unauthorized
 from .estimate import estimate
 from .fanout import (
     CATCH_UP,
+    CLIENT_GONE,
     EVENT,
     POLICY_VIOLATION,
     POSITION,
@@ -46,7 +47,7 @@ from .fanout import (
     encode,
     position_text,
 )
-from .guard import STOP_EXTENSION, WRITE_EXTENSION
+from .guard import CLOSE_EXTENSION, STOPPING, WRITE_EXTENSION
 from .settings import Settings
 from .store import FAILURES, Store
 
@@ -189,9 +190,13 @@ async def events_endpoint(
     sub.write = scope.get("extensions", {}).get(WRITE_EXTENSION)  # guard.py: direct writes
     services.fanout.subscribe(sub, last)
     sub.sender = asyncio.current_task()
-    on_stop = scope.get("extensions", {}).get(STOP_EXTENSION)
-    if on_stop is not None:  # guard.py: the server stops, the sender ends at once
-        on_stop.append(lambda: services.fanout.kick(sub, SERVER_STOPPING))
+    on_close = scope.get("extensions", {}).get(CLOSE_EXTENSION)
+    if on_close is not None:  # guard.py: the server stops or the client left: end now
+        on_close.append(
+            lambda why: services.fanout.kick(
+                sub, SERVER_STOPPING if why == STOPPING else CLIENT_GONE
+            )
+        )
     try:
         await _send(ws, services, flt, sub, last)
     finally:

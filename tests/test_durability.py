@@ -125,3 +125,36 @@ async def test_sigterm_closes_open_screens_at_once(tmp_path: Path) -> None:
             proc.wait()
     log = (data.parent / f"serve-{port}.log").read_text()
     assert "Traceback" not in log and "Exception in ASGI application" not in log, log
+
+
+async def test_screens_that_left_do_not_hold_the_stop(tmp_path: Path) -> None:
+    """TVs whose connections were cut (a switch rebooted) and a SIGTERM right after: the
+    sockets are let go as their connections end, not at the next frame the server would
+    send them, so the process still exits at once and logs no cancelled websocket
+    (before, it waited out uvicorn's 3 s and logged a traceback for each)."""
+    import asyncio
+    import time
+
+    import websockets
+
+    data = tmp_path / "data"
+    port = free_port()
+    proc = serve(data, port)
+    try:
+        url = f"ws://127.0.0.1:{port}/ws/sites/bogor/events"
+        screens = [await websockets.connect(url, additional_headers=H) for _ in range(20)]
+        for ws in screens:
+            await asyncio.wait_for(ws.recv(), 5)  # the snapshot: subscribed by now
+        for ws in screens:
+            ws.transport.abort()
+        await asyncio.sleep(0.05)
+        began = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(proc.wait, 10)
+        assert time.monotonic() - began < 2.5
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    log = (data.parent / f"serve-{port}.log").read_text()
+    assert "Traceback" not in log and "Exception in ASGI application" not in log, log
