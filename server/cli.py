@@ -356,7 +356,7 @@ def _serve(args: argparse.Namespace, log_config: dict[str, Any]) -> int:
             "host": args.host,
             "port": args.port,
             "ws_per_message_deflate": False,
-            # open websockets notice a shutdown only at their next frame: don't wait long
+            # open websockets end at once (guard.py); whatever else runs, don't wait long
             "timeout_graceful_shutdown": 3,
             "log_level": "warning",
             "log_config": log_config,  # applied again in each worker process
