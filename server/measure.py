@@ -1,7 +1,8 @@
 """The figures: one definition each (docs/measurement.md), pure, no I/O.
 
-The Lua scripts add each transition's figures to rollup hashes (lua/_lib.lua, `roll`):
-per service day and per month, per dimension, fields `<unit>|<metric>`. This module
+The Lua scripts add each transition's figures to rollup hashes (lua/_lib.lua `roll`,
+through the journal of figures that rollups.py settles): per service day and per month,
+per dimension, fields `<unit>|<metric>`. This module
 turns those counts into the rows that reports, exports, the evaluation and the tests
 all use. Counts and means are exact (kept as counts and sums of milliseconds);
 percentiles come from histograms and are within one bucket of the exact value.
