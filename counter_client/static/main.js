@@ -1,6 +1,7 @@
 // Officer console, /counter/{site}: sign in, pick a counter, work it.
 
 import { api, ApiError } from "/static/display/common/api.js";
+import { submitLogin } from "/static/display/common/login.js";
 import { createStore, initialState } from "./state.js";
 import { errorText, lang, setLang, t, translatePage } from "./strings.js";
 import { fold } from "./format.js";
@@ -115,26 +116,7 @@ async function signedOut(message) {
   showLogin(message);
 }
 
-$("login-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const submit = $("login-submit");
-  if (submit.disabled) return;
-  submit.disabled = true;
-  submit.textContent = t("logging_in");
-  sayLoginError("");
-  try {
-    const me = await login($("login-username").value.trim(), $("login-password").value);
-    if (!me) throw new ApiError(401, "unauthorized", "");
-    await afterLogin(me);
-  } catch (err) {
-    const wrong = err instanceof ApiError && (err.status === 401 || err.status === 400 || err.status === 422);
-    sayLoginError(() => (wrong ? t("login_failed") : errorText(err)));
-    $("login-password").select();
-  } finally {
-    submit.disabled = false;
-    submit.textContent = t("login");
-  }
-});
+submitLogin({ login, t, errorText, sayError: sayLoginError, signedIn: afterLogin });
 
 $("logout").addEventListener("click", async () => {
   counter.close();

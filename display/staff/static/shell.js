@@ -4,7 +4,7 @@
 // POST /api/v1/auth/login, CSRF header from api.js). `allowed(me)` says whether the
 // user may see the page; the API enforces the same rule, this only puts it in words.
 
-import { ApiError } from "/static/display/common/api.js";
+import { submitLogin } from "/static/display/common/login.js";
 import { login, logout, whoAmI } from "/static/counter/session.js";
 import { errorText, lang, setLang, t, translatePage } from "./strings.js";
 
@@ -54,25 +54,14 @@ export function startPage({ allowed, onReady, onLanguage = () => {}, onSignOut =
     await onReady(me);
   }
 
-  $("login-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const submit = $("login-submit");
-    if (submit.disabled) return;
-    submit.disabled = true;
-    submit.textContent = t("logging_in");
-    $("login-error").textContent = "";
-    try {
-      const me = await login($("login-username").value.trim(), $("login-password").value);
-      if (!me) throw new ApiError(401, "unauthorized", "");
-      await enter(me);
-    } catch (err) {
-      const wrong = err instanceof ApiError && [400, 401, 422].includes(err.status);
-      $("login-error").textContent = wrong ? t("login_failed") : errorText(err);
-      $("login-password").select();
-    } finally {
-      submit.disabled = false;
-      submit.textContent = t("login");
-    }
+  submitLogin({
+    login,
+    t,
+    errorText,
+    sayError: (words) => {
+      $("login-error").textContent = words();
+    },
+    signedIn: enter,
   });
 
   const signOut = async () => {
