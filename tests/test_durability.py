@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import websockets
 
 from tests.conftest import ADMIN_TOKEN, free_port, loket_env, run_loket, start_serve, stop
 
@@ -90,41 +96,57 @@ def test_cli_uses_the_running_store(tmp_path: Path) -> None:
         stop(proc)
 
 
-async def test_sigterm_closes_open_screens_at_once(tmp_path: Path) -> None:
-    """A deploy stops `loket serve` with SIGTERM while TVs are open: each gets the close
-    code 1012 (restarting: reconnect) at once, the process is gone within a second or
-    two instead of waiting out uvicorn's graceful timeout, and the log has no traceback
-    of a cancelled websocket."""
-    import asyncio
-    import time
-
-    import websockets
-
+@contextlib.asynccontextmanager
+async def screens_on_serve(
+    tmp_path: Path, n: int
+) -> AsyncIterator[tuple[subprocess.Popen[bytes], list[Any], Path]]:
+    """`loket serve` with `n` lobby screens subscribed (each has its snapshot): the
+    process, the sockets and the serve log. Whatever is left running is ended after."""
     data = tmp_path / "data"
     port = free_port()
     proc = serve(data, port)
     url = f"ws://127.0.0.1:{port}/ws/sites/bogor/events"
-    screens = [await websockets.connect(url, additional_headers=H) for _ in range(5)]
+    screens: list[Any] = []
     try:
-        for ws in screens:
-            assert '"snapshot"' in str(await asyncio.wait_for(ws.recv(), 5))
-        began = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        for ws in screens:
-            with pytest.raises(websockets.ConnectionClosed) as closed:
-                while True:
-                    await asyncio.wait_for(ws.recv(), 5)
-            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1012
-        await asyncio.to_thread(proc.wait, 10)
-        assert time.monotonic() - began < 2.5  # uvicorn's graceful timeout is 3 s
+        for _ in range(n):
+            screens.append(await websockets.connect(url, additional_headers=H))
+            assert '"snapshot"' in str(await asyncio.wait_for(screens[-1].recv(), 5))
+        yield proc, screens, data.parent / f"serve-{port}.log"
     finally:
         for ws in screens:
             await ws.close()
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    log = (data.parent / f"serve-{port}.log").read_text()
-    assert "Traceback" not in log and "Exception in ASGI application" not in log, log
+
+
+async def sigterm_exit_s(proc: subprocess.Popen[bytes]) -> float:
+    """SIGTERM, and how long the process took to exit."""
+    began = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    await asyncio.to_thread(proc.wait, 10)
+    return time.monotonic() - began
+
+
+def assert_no_traceback(log: Path) -> None:
+    text = log.read_text()
+    assert "Traceback" not in text and "Exception in ASGI application" not in text, text
+
+
+async def test_sigterm_closes_open_screens_at_once(tmp_path: Path) -> None:
+    """A deploy stops `loket serve` with SIGTERM while TVs are open: each gets the close
+    code 1012 (restarting: reconnect) at once, the process is gone within a second or
+    two instead of waiting out uvicorn's graceful timeout, and the log has no traceback
+    of a cancelled websocket."""
+    async with screens_on_serve(tmp_path, 5) as (proc, screens, log):
+        stopping = asyncio.create_task(sigterm_exit_s(proc))
+        for ws in screens:
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                while True:
+                    await asyncio.wait_for(ws.recv(), 5)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1012
+        assert await stopping < 2.5  # uvicorn's graceful timeout is 3 s
+    assert_no_traceback(log)
 
 
 async def test_screens_that_left_do_not_hold_the_stop(tmp_path: Path) -> None:
@@ -132,29 +154,9 @@ async def test_screens_that_left_do_not_hold_the_stop(tmp_path: Path) -> None:
     sockets are let go as their connections end, not at the next frame the server would
     send them, so the process still exits at once and logs no cancelled websocket
     (before, it waited out uvicorn's 3 s and logged a traceback for each)."""
-    import asyncio
-    import time
-
-    import websockets
-
-    data = tmp_path / "data"
-    port = free_port()
-    proc = serve(data, port)
-    try:
-        url = f"ws://127.0.0.1:{port}/ws/sites/bogor/events"
-        screens = [await websockets.connect(url, additional_headers=H) for _ in range(20)]
-        for ws in screens:
-            await asyncio.wait_for(ws.recv(), 5)  # the snapshot: subscribed by now
+    async with screens_on_serve(tmp_path, 20) as (proc, screens, log):
         for ws in screens:
             ws.transport.abort()
         await asyncio.sleep(0.05)
-        began = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        await asyncio.to_thread(proc.wait, 10)
-        assert time.monotonic() - began < 2.5
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    log = (data.parent / f"serve-{port}.log").read_text()
-    assert "Traceback" not in log and "Exception in ASGI application" not in log, log
+        assert await sigterm_exit_s(proc) < 2.5
+    assert_no_traceback(log)
