@@ -32,6 +32,7 @@ from typing import Any
 from harness import ROOT, Lab, header, load_average, spread
 
 TARGET = 0.9  # at most 10 % slower
+TREES = ("before", "off", "after")  # the commit before the rollups, HEAD without figures, HEAD
 
 
 def export(commit: str, into: Path) -> str:
@@ -103,7 +104,7 @@ def main() -> int:
     if args.smoke:
         args.rounds, args.calls, args.warmup = 2, 200, 40
 
-    runs: dict[str, list[dict[str, Any]]] = {"before": [], "off": [], "after": []}
+    runs: dict[str, list[dict[str, Any]]] = {k: [] for k in TREES}
     with Lab("loket-rollup-cost-") as lab:
         trees = {k: lab.tmp / k for k in runs}
         commits = {
@@ -121,17 +122,15 @@ def main() -> int:
             order = list(runs) if r % 2 == 0 else list(reversed(runs))
             for k in order:
                 runs[k].append(drive(lab, trees[k], f"{k}-{r}", args.calls, args.warmup))
-            b, o, a = (runs[k][-1] for k in ("before", "off", "after"))
+
+            def trio(phase: str, figure: str) -> str:  # before / off / HEAD, this round
+                return " / ".join(f"{runs[k][-1][phase][figure]:.0f}" for k in TREES)
+
             print(
-                f"round {r + 1}/{args.rounds} ({'/'.join(order)}, load {load_average()}): "
-                f"issue {b['issue']['ops']:.0f} / {o['issue']['ops']:.0f} / "
-                f"{a['issue']['ops']:.0f} ops/s "
-                f"({b['issue']['usec']:.0f} / {o['issue']['usec']:.0f} / "
-                f"{a['issue']['usec']:.0f} µs in Valkey), "
-                f"next {b['next']['ops']:.0f} / {o['next']['ops']:.0f} / "
-                f"{a['next']['ops']:.0f} ops/s "
-                f"({b['next']['usec']:.0f} / {o['next']['usec']:.0f} / "
-                f"{a['next']['usec']:.0f} µs)",
+                f"round {r + 1}/{args.rounds} (run {'/'.join(order)}, load {load_average()};"
+                f" before / off / HEAD): issue {trio('issue', 'ops')} ops/s"
+                f" ({trio('issue', 'usec')} µs in Valkey), next {trio('next', 'ops')} ops/s"
+                f" ({trio('next', 'usec')} µs)",
                 flush=True,
             )
 
