@@ -10,7 +10,8 @@ the webhook's secret). Delivery is at least once, from a durable queue in the st
   ticket's position reached the site's `notify_when_position`), once per ticket;
 - the **sender** takes deliveries from a stream with a consumer group (`senders`): the
   processes share the work, and a delivery a process took and never finished (it
-  died) is claimed by another after `webhook_claim_idle_s` (XAUTOCLAIM);
+  died) is claimed by another after `webhook_claim_idle_s` (XAUTOCLAIM); a process that
+  stops hands back what it holds as retries due now (lua/webhook_release.lua);
 - a failed attempt goes to a sorted set, due after an exponential backoff, and is
   moved back into the stream when due (lua/webhook_due.lua); after
   `webhook_give_up_s` (24 h) it is dropped. Every attempt is logged per webhook.
@@ -157,6 +158,7 @@ class Worker:
         )
         self.enqueue = self.redis.register_script((LUA_DIR / "webhook_enqueue.lua").read_text())
         self.due = self.redis.register_script((LUA_DIR / "webhook_due.lua").read_text())
+        self.release = self.redis.register_script((LUA_DIR / "webhook_release.lua").read_text())
         self._hooks: dict[str, dict[str, Any]] = {}
         self._group_ready = False
         self.poll_s = max(0.05, min(1.0, settings.webhook_backoff_s / 4))
@@ -170,6 +172,18 @@ class Worker:
         ]
 
     async def close(self) -> None:
+        """After the tasks stopped: hand back the deliveries this process still holds (a
+        stop cut their attempt off) as retries due now, so that the next process sends
+        them at once, not once they have been idle `webhook_claim_idle_s` (delivered at
+        least once: one cut off after its POST may arrive twice, with one delivery id)."""
+        if self._group_ready:
+            try:
+                await self.release(
+                    keys=[keys.webhook_queue(), keys.webhook_retry()],
+                    args=[GROUP, self.consumer, _ms()],
+                )
+            except FAILURES as exc:  # the store is gone: another process claims them later
+                log.warning("webhook sender: could not hand back its deliveries: %s", exc)
         await self.client.aclose()
 
     async def _forever(self, step: Any, name: str) -> None:

@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import socket
 import sys
 import threading
 import time
@@ -288,6 +289,43 @@ def test_deliveries_survive_a_restart_of_loket_serve(tmp_path: Path) -> None:
         receiver.wait_for(lambda got: len({e["seq"] for e in got}) >= 3)
         failed = {d["delivery"] for d in deliveries(base, hook["id"]) if not d["ok"]}
         assert {h["x-loket-delivery"] for h, _ in receiver.got} <= failed
+        assert all(verified(hook["secret"], h, b) for h, b in receiver.got)
+    finally:
+        stop(proc)
+        receiver.stop()
+
+
+def test_deliveries_cut_off_by_a_stop_go_out_at_the_next_start(tmp_path: Path) -> None:
+    """The receiver hangs (takes the connection, never answers) when `loket serve` is
+    stopped: the attempts in flight are cut off. The process hands them back as it
+    stops, so the next `loket serve` sends them at once, not after they have been idle
+    for `webhook_claim_idle_s` (60 s), as it would take a dead process's."""
+    data = tmp_path / "data"
+    env = loket_env(PATH=str(Path(sys.executable).parent), LOKET_NIK_KEY="test-nik-key")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    args = ("--data-dir", str(data), "--config", str(write_small_site(tmp_path / "site.toml")))
+    hanging = socket.socket()
+    hanging.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    hanging.bind(("127.0.0.1", 0))
+    hanging.listen(16)
+    hanging.settimeout(20)
+    receiver = Receiver(hanging.getsockname()[1])
+    taken: list[socket.socket] = []
+    proc = start_serve(tmp_path / "serve-1.log", port, *args, env=env)
+    try:
+        hook = add_hook(base, receiver.url, "kecil", ["ticket.issued"])
+        issue(base, "kecil", 3)
+        taken.append(hanging.accept()[0])  # an attempt is in flight, and stays so
+    finally:
+        stop(proc)
+        for conn in taken:
+            conn.close()
+        hanging.close()
+    receiver.start()
+    proc = start_serve(tmp_path / "serve-2.log", port, *args, env=env)
+    try:
+        receiver.wait_for(lambda got: len({e["seq"] for e in got}) >= 3, timeout=15)
         assert all(verified(hook["secret"], h, b) for h, b in receiver.got)
     finally:
         stop(proc)
