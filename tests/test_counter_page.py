@@ -390,6 +390,8 @@ async def test_transfer_needs_an_explicit_choice(server: Any, page: Page) -> Non
         # lain?"; Batal leaves the ticket where it is.
         await page.locator('[data-action="next"]').click()
         await expect(page.locator("#ticket-number")).to_have_text(second["number"])
+        # The stream can show the call before Next's answer; until then T is ignored.
+        await expect(page.locator('[data-action="next"]')).to_be_enabled()
         confirm = page.locator("#confirm-dialog")
         for answer in ("Batal", "Ya, pindahkan"):
             await page.keyboard.press("t")
