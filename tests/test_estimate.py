@@ -103,6 +103,23 @@ def test_monotone() -> None:
 
 # ---------------------------------------------------------------- a simulated day
 
+ORACLE_DRAWS = 300  # the day's oracle: scenarios per visitor
+FLOOR_ORACLE_DRAWS = 40  # the floor's: each plays the whole floor forward
+
+
+def lognormal_mu(mean_s: float, sigma: float) -> float:
+    return math.log(mean_s) - sigma**2 / 2  # the lognormal with that mean
+
+
+def left_of(rng: random.Random, mu: float, sigma: float, elapsed_s: float) -> float:
+    """What is left of a lognormal service that has lasted `elapsed_s`: drawn until one
+    outlasts it (the oracles' own way, not server.estimate's inverse transform)."""
+    for _ in range(100_000):
+        length = rng.lognormvariate(mu, sigma)
+        if length > elapsed_s:
+            return length - elapsed_s
+    return 0.0  # far past every usual length: ends now
+
 
 @dataclass
 class Visitor:
@@ -117,7 +134,7 @@ def simulate_day(
     sigma: float, hours: float,
 ) -> list[Visitor]:  # fmt: skip
     """One service, FIFO, `counters` counters; Poisson arrivals, lognormal service times."""
-    mu = math.log(mean_service_s) - sigma**2 / 2  # lognormal with the given mean
+    mu = lognormal_mu(mean_service_s, sigma)
     free_at = [0.0] * counters
     visitors: list[Visitor] = []
     now = 0.0
@@ -134,10 +151,12 @@ def simulate_day(
 
 @dataclass
 class Measured:
-    """The estimates shown when tickets were issued, against the waits they had."""
+    """The estimates shown when tickets were issued, against the waits they had; and
+    what an oracle would have shown them (`best`, the central estimate only)."""
 
     waits: list[float]
     shown: list[Estimate]
+    best: list[float] | None = None
 
     @property
     def mean_wait(self) -> float:
@@ -145,9 +164,12 @@ class Measured:
 
     @property
     def mae(self) -> float:
-        return sum(abs(e.wait_s - w) for e, w in zip(self.shown, self.waits, strict=True)) / len(
-            self.waits
-        )
+        return mean_abs([e.wait_s for e in self.shown], self.waits)
+
+    @property
+    def oracle_mae(self) -> float:
+        assert self.best is not None
+        return mean_abs(self.best, self.waits)
 
     @property
     def bias(self) -> float:
@@ -161,15 +183,52 @@ class Measured:
         return inside / len(self.waits)
 
     def report(self, name: str) -> str:
-        return (
+        line = (
             f"\n{name}: {len(self.waits)} visitors, mean wait {self.mean_wait:.0f} s; "
             f"mean absolute error {self.mae:.0f} s ({self.mae / self.mean_wait:.0%} of the "
             f"mean wait), bias {self.bias:+.0f} s; {self.coverage:.0%} called within the range"
         )
+        if self.best is not None:
+            line += (
+                f"; the oracle errs by {self.oracle_mae:.0f} s "
+                f"({self.oracle_mae / self.mean_wait:.0%}): ratio {self.mae / self.oracle_mae:.2f}"
+            )
+        return line
 
 
-def measure_day(visitors: list[Visitor], counters: int, last_n: int = 20) -> Measured:
-    waits, shown = [], []
+def mean_abs(estimated: list[float] | list[int], waits: list[float]) -> float:
+    return sum(abs(e - w) for e, w in zip(estimated, waits, strict=True)) / len(waits)
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def day_oracle(
+    rng: random.Random, position: int, busy: list[float], free: int, mu: float, sigma: float
+) -> float:
+    """The best central estimate anyone could give at issue: the median call time over
+    scenarios drawn from the *true* distribution, given how long each busy counter has
+    been serving (FIFO: the p-th counter to come free calls position p)."""
+    called = []
+    for _ in range(ORACLE_DRAWS):
+        free_at = [0.0] * free + [left_of(rng, mu, sigma, b) for b in busy]
+        heapq.heapify(free_at)
+        for _ in range(position - 1):
+            heapq.heappush(free_at, heapq.heappop(free_at) + rng.lognormvariate(mu, sigma))
+        called.append(free_at[0])
+    return median(called)
+
+
+def measure_day(
+    visitors: list[Visitor], counters: int, truth: tuple[float, float], last_n: int = 20
+) -> Measured:
+    """`truth`: the (mean, sigma) the day was drawn from, for the oracle only."""
+    mu, sigma = lognormal_mu(truth[0], truth[1]), truth[1]
+    rng = random.Random(1)
+    waits, shown, best = [], [], []
     for i, visitor in enumerate(visitors):
         at = visitor.arrived_s
         # what the server knows when the ticket is issued: who still waits ahead of it...
@@ -185,7 +244,8 @@ def measure_day(visitors: list[Visitor], counters: int, last_n: int = 20) -> Mea
         assert found is not None
         waits.append(visitor.started_s - at)
         shown.append(found)
-    return Measured(waits, shown)
+        best.append(day_oracle(rng, position, busy, len(free), mu, sigma))
+    return Measured(waits, shown, best)
 
 
 def test_simulated_day() -> None:
@@ -195,13 +255,16 @@ def test_simulated_day() -> None:
         random.Random(20261128), counters=counters, arrivals_per_h=33,
         mean_service_s=300, sigma=0.6, hours=8,
     )  # fmt: skip
-    day = measure_day(visitors, counters)
+    day = measure_day(visitors, counters, truth=(300, 0.6))
     print(day.report("simulated day (one service, 3 counters, seed 20261128)"))
     assert len(visitors) > 200
     assert day.mean_wait > 60  # the day is busy enough for queues to form
-    # 33 % before (the old formula); 28 % now; 30 % for an estimator that knows the true
-    # distribution (docs/estimated-wait.md): what is left is the service times' own luck
+    # 33 % before (the old formula); 28 % now. The oracle (the true distribution, every
+    # elapsed time) errs by as much: what is left is the service times' own luck, and
+    # the 20 % of issue 12 is out of anyone's reach here (docs/estimated-wait.md)
     assert day.mae < 0.30 * day.mean_wait
+    assert day.oracle_mae > 0.25 * day.mean_wait
+    assert day.mae <= 1.05 * day.oracle_mae
     assert abs(day.bias) < 0.10 * day.mean_wait
     assert 0.75 <= day.coverage <= 0.92
 
@@ -215,8 +278,11 @@ FLOOR_COUNTERS = {
     "c1": ("A",), "c2": ("A",), "c3": ("A", "B"), "c4": ("B",),
     "c5": ("B", "C"), "c6": ("C",), "c7": ("A", "C"),
 }  # fmt: skip
+FLOOR_HOURS = 8.0
 LUNCH = ("c1", "c3", "c5")  # half the floor closes 12:00-13:00 (hours 4-5 of the day)
-PRIORITY_OFFSET = 10**9
+LUNCH_S, BACK_S = 4 * 3600.0, 5 * 3600.0
+PAUSE_ODDS, PAUSE_S = 1 / 30, (300.0, 900.0)
+PRIORITY_ODDS, PRIORITY_OFFSET = 0.1, 10**9
 
 
 @dataclass
@@ -226,6 +292,7 @@ class Desk:
     holding: int | None = None  # ticket held
     called_s: float = 0.0
     leave: str | None = None  # the status to take when the visitor held is done
+    paused_s: float = 0.0  # when its pause began
 
 
 @dataclass
@@ -237,114 +304,211 @@ class Ticket:
     shown: Estimate | None = None
 
 
-def simulate_floor(rng: random.Random, hours: float = 8.0, last_n: int = 20) -> Measured:
+class Floor:
     """Seven counters sharing three services, Poisson arrivals (one in ten priority),
     lognormal service times; after a visitor a counter pauses 5-15 minutes one time in
     thirty; three counters close for lunch (after the visitor they hold) and reopen an
     hour later. A counter calls the oldest ticket across its services, priority first,
-    as next.lua does. Each ticket gets the estimate the server would show at issue."""
-    desks = {c: Desk(services) for c, services in FLOOR_COUNTERS.items()}
-    tickets: list[Ticket] = []
-    queues: dict[str, list[tuple[int, int]]] = {s: [] for s in FLOOR_SERVICES}  # heaps
-    times: dict[str, list[float]] = {s: [] for s in FLOOR_SERVICES}  # newest last
-    events: list[tuple[float, int, str, str]] = []  # (time, tie, kind, what)
-    tie = 0
+    as next.lua does. The rules of the day; `simulate_floor` plays it with the shown
+    estimates, `floor_oracle` plays it forward from a moment in scenarios."""
 
-    def at(when: float, kind: str, what: str) -> None:
-        nonlocal tie
-        tie += 1
-        heapq.heappush(events, (when, tie, kind, what))
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.desks = {c: Desk(services) for c, services in FLOOR_COUNTERS.items()}
+        self.tickets: dict[int, Ticket] = {}
+        self.issued = 0  # tickets issued so far (the next one's index)
+        self.queues: dict[str, list[tuple[int, int]]] = {s: [] for s in FLOOR_SERVICES}
+        self.times: dict[str, list[float]] = {s: [] for s in FLOOR_SERVICES}  # newest last
+        self.events: list[tuple[float, int, str, str]] = []  # (time, tie, kind, what)
+        self.tie = 0
 
-    for service, (per_h, _, _) in FLOOR_SERVICES.items():
-        now = rng.expovariate(per_h / 3600)
-        while now < hours * 3600:
-            at(now, "arrive", service)
-            now += rng.expovariate(per_h / 3600)
-    at(4 * 3600, "lunch", "")
-    at(5 * 3600, "back", "")
+    def at(self, when: float, kind: str, what: str) -> None:
+        self.tie += 1
+        heapq.heappush(self.events, (when, self.tie, kind, what))
 
-    def call_next(name: str, now: float) -> None:
-        desk = desks[name]
-        heads = [(queues[s][0], s) for s in desk.services if queues[s]]
+    def service_time(self, service: str) -> float:
+        _, mean, sigma = FLOOR_SERVICES[service]
+        return self.rng.lognormvariate(lognormal_mu(mean, sigma), sigma)
+
+    def arrive(self, now: float, service: str) -> int:
+        priority = self.rng.random() < PRIORITY_ODDS
+        index = self.issued
+        self.issued += 1
+        score = index + (0 if priority else PRIORITY_OFFSET)
+        self.tickets[index] = Ticket(service, score, now)
+        heapq.heappush(self.queues[service], (score, index))
+        return index
+
+    def call_all(self, now: float) -> None:
+        for name in self.desks:
+            self.call_next(name, now)
+
+    def call_next(self, name: str, now: float) -> None:
+        desk = self.desks[name]
+        heads = [(self.queues[s][0], s) for s in desk.services if self.queues[s]]
         if desk.status != "open" or desk.holding is not None or not heads:
             return
         (_, index), service = min(heads)
-        heapq.heappop(queues[service])
+        heapq.heappop(self.queues[service])
         desk.holding, desk.called_s = index, now
-        tickets[index].called_s = now
-        _, mean, sigma = FLOOR_SERVICES[service]
-        at(now + rng.lognormvariate(math.log(mean) - sigma**2 / 2, sigma), "done", name)
+        self.tickets[index].called_s = now
+        self.at(now + self.service_time(service), "done", name)
 
-    def shown(index: int, now: float) -> Estimate | None:
-        ticket = tickets[index]
-        service = ticket.service
-        position = 1 + sum(1 for score, _ in queues[service] if score < ticket.score)
-        waiting = {s: len(q) for s, q in queues.items()}
-        counters, others = [], []
-        for desk in desks.values():
-            if service not in desk.services or desk.status != "open":
-                continue
-            busy = None if desk.holding is None else now - desk.called_s
-            share = waiting[service] / max(1, sum(waiting[s] for s in desk.services))
-            counters.append(Counter(busy, max(share, 1 / len(desk.services))))
-            others += [s for s in desk.services if s != service and s not in others]
-        other_times = tuple(t for s in others for t in times[s][-last_n:])
-        load = Load(tuple(counters), tuple(times[service][-last_n:]), other_times)
-        return estimate(position, load)
-
-    while events:
-        now, _, kind, what = heapq.heappop(events)
-        if kind == "arrive":
-            priority = rng.random() < 0.1
-            index = len(tickets)
-            score = index + (0 if priority else PRIORITY_OFFSET)
-            tickets.append(Ticket(what, score, now))
-            heapq.heappush(queues[what], (score, index))
-            tickets[index].shown = shown(index, now)
-            for name in desks:
-                call_next(name, now)
-        elif kind == "done":
-            desk = desks[what]
-            held = tickets[desk.holding or 0]
-            times[held.service].append(now - (held.called_s or now))
+    def handle(self, now: float, kind: str, what: str) -> None:
+        """Every event but an arrival."""
+        if kind == "done":
+            desk = self.desks[what]
+            held = self.tickets[desk.holding or 0]
+            self.times[held.service].append(now - (held.called_s or now))
             desk.holding = None
             if desk.leave is not None:
                 desk.status, desk.leave = desk.leave, None
-            elif rng.random() < 1 / 30:
-                desk.status = "paused"
-                at(now + rng.uniform(300, 900), "resume", what)
-            call_next(what, now)
+            elif self.rng.random() < PAUSE_ODDS:
+                desk.status, desk.paused_s = "paused", now
+                self.at(now + self.rng.uniform(*PAUSE_S), "resume", what)
+            self.call_next(what, now)
         elif kind == "resume":
-            desks[what].status = "open"
-            call_next(what, now)
+            self.desks[what].status = "open"
+            self.call_next(what, now)
         elif kind == "lunch":
             for name in LUNCH:
-                desk = desks[name]
+                desk = self.desks[name]
                 if desk.holding is None and desk.status == "open":
                     desk.status = "closed"
                 else:
                     desk.leave = "closed"
         elif kind == "back":
             for name in LUNCH:
-                desks[name].status, desks[name].leave = "open", None
-                call_next(name, now)
+                self.desks[name].status, self.desks[name].leave = "open", None
+                self.call_next(name, now)
+
+    def shown(self, index: int, now: float, last_n: int) -> Estimate | None:
+        """The estimate the server shows ticket `index` now (what load_of feeds it)."""
+        ticket = self.tickets[index]
+        service = ticket.service
+        position = 1 + sum(1 for score, _ in self.queues[service] if score < ticket.score)
+        waiting = {s: len(q) for s, q in self.queues.items()}
+        counters, others = [], []
+        for desk in self.desks.values():
+            if service not in desk.services or desk.status != "open":
+                continue
+            busy = None if desk.holding is None else now - desk.called_s
+            share = waiting[service] / max(1, sum(waiting[s] for s in desk.services))
+            counters.append(Counter(busy, max(share, 1 / len(desk.services))))
+            others += [s for s in desk.services if s != service and s not in others]
+        other_times = tuple(t for s in others for t in self.times[s][-last_n:])
+        load = Load(tuple(counters), tuple(self.times[service][-last_n:]), other_times)
+        return estimate(position, load)
+
+    def scenario(self, rng: random.Random, now: float, knows_plan: bool = True) -> Floor:
+        """The floor as it stands now, with everything still to happen drawn afresh from
+        `rng`: the visitors being served (given how long they have been), the pauses
+        under way (given how long they have lasted), the arrivals to come. With
+        `knows_plan`, the lunch hour too; without, a closed counter stays closed."""
+        floor = Floor(rng)
+        floor.issued = self.issued
+        floor.queues = {s: list(q) for s, q in self.queues.items()}
+        kept = {i for q in self.queues.values() for _, i in q}
+        for name, desk in self.desks.items():
+            copy = floor.desks[name] = Desk(**vars(desk))
+            if desk.holding is not None:
+                kept.add(desk.holding)
+                _, mean, sigma = FLOOR_SERVICES[self.tickets[desk.holding].service]
+                left = left_of(rng, lognormal_mu(mean, sigma), sigma, now - desk.called_s)
+                floor.at(now + left, "done", name)
+            if desk.status == "paused":
+                low, high = max(PAUSE_S[0], now - desk.paused_s), PAUSE_S[1]
+                floor.at(desk.paused_s + rng.uniform(low, high), "resume", name)
+            copy.leave = desk.leave
+        floor.tickets = {i: Ticket(**vars(self.tickets[i])) for i in kept}
+        for when, kind in ((LUNCH_S, "lunch"), (BACK_S, "back")):
+            if knows_plan and when > now:
+                floor.at(when, kind, "")
+        for service, (per_h, _, _) in FLOOR_SERVICES.items():
+            floor.at(now + rng.expovariate(per_h / 3600), "arrive", service)
+        return floor
+
+    def play_until_called(self, index: int) -> float:
+        """Plays this scenario until ticket `index` is called; its call time."""
+        while self.tickets[index].called_s is None:
+            now, _, kind, what = heapq.heappop(self.events)
+            if kind == "arrive":
+                per_h = FLOOR_SERVICES[what][0]
+                following = now + self.rng.expovariate(per_h / 3600)
+                if following < FLOOR_HOURS * 3600:
+                    self.at(following, "arrive", what)
+                self.arrive(now, what)
+                self.call_all(now)
+            else:
+                self.handle(now, kind, what)
+        called = self.tickets[index].called_s
+        assert called is not None
+        return called
+
+
+def floor_oracle(floor: Floor, index: int, now: float, knows_plan: bool) -> float:
+    """The best central estimate anyone could give ticket `index` at issue: the median
+    wait over scenarios that know the true distributions, the arrival rates, the odds
+    of priority and pauses (and, with `knows_plan`, the lunch hour) and play the whole
+    floor forward."""
+    rng = random.Random(index)
+    draws = [
+        floor.scenario(rng, now, knows_plan).play_until_called(index) - now
+        for _ in range(FLOOR_ORACLE_DRAWS)
+    ]
+    return median(draws)
+
+
+def simulate_floor(
+    rng: random.Random, last_n: int = 20, oracle: bool | None = None
+) -> Measured:
+    """Plays the day of `Floor`; each ticket gets the estimate the server would show
+    at issue and, with `oracle` (True: knowing the lunch hour, False: not), the
+    oracle's."""
+    floor = Floor(rng)
+    for service, (per_h, _, _) in FLOOR_SERVICES.items():
+        now = rng.expovariate(per_h / 3600)
+        while now < FLOOR_HOURS * 3600:
+            floor.at(now, "arrive", service)
+            now += rng.expovariate(per_h / 3600)
+    floor.at(LUNCH_S, "lunch", "")
+    floor.at(BACK_S, "back", "")
+    best: dict[int, float] = {}
+    while floor.events:
+        now, _, kind, what = heapq.heappop(floor.events)
+        if kind == "arrive":
+            index = floor.arrive(now, what)
+            shown = floor.tickets[index].shown = floor.shown(index, now, last_n)
+            if oracle is not None and shown is not None:
+                best[index] = floor_oracle(floor, index, now, knows_plan=oracle)
+            floor.call_all(now)
+        else:
+            floor.handle(now, kind, what)
     waits, estimates_shown = [], []
-    for ticket in tickets:
+    for index, ticket in sorted(floor.tickets.items()):
         assert ticket.called_s is not None  # the day ends with every ticket called
         if ticket.shown is not None:  # None: no open counter serves it right then
             waits.append(ticket.called_s - ticket.issued_s)
             estimates_shown.append(ticket.shown)
-    return Measured(waits, estimates_shown)
+    oracles = [best[i] for i in sorted(best)] if oracle is not None else None
+    return Measured(waits, estimates_shown, oracles)
 
 
-def test_simulated_floor() -> None:
-    floor = simulate_floor(random.Random(20261129))
-    print(floor.report("simulated floor (3 services, 7 shared counters, seed 20261129)"))
+@pytest.mark.parametrize("knows_plan", [True, False], ids=["oracle", "oracle-without-plan"])
+def test_simulated_floor(knows_plan: bool) -> None:
+    floor = simulate_floor(random.Random(20261129), oracle=knows_plan)
+    plan = "knowing" if knows_plan else "not knowing"
+    print(floor.report(f"simulated floor (seed 20261129), the oracle {plan} the lunch hour"))
     assert len(floor.waits) > 400
     assert floor.mean_wait > 120
-    # 54 % with the old formula, 48 % now: far from the 20 % asked for (issue 12); the
-    # lunch closings and later priority tickets are invisible at issue time
-    # (docs/estimated-wait.md)
+    # 54 % with the old formula, 48 % now. The oracle errs by about 31 % knowing the
+    # lunch hour, which the server does not know: not knowing it, it errs by more than
+    # the estimate (it cannot tell that a closed counter comes back). 20 % is out of
+    # reach here too (docs/estimated-wait.md)
     assert floor.mae < 0.50 * floor.mean_wait
+    if knows_plan:
+        assert 0.25 * floor.mean_wait < floor.oracle_mae < floor.mae
+    else:
+        assert floor.mae < floor.oracle_mae
     assert abs(floor.bias) < 0.20 * floor.mean_wait
     assert floor.coverage >= 0.6
