@@ -85,6 +85,9 @@ class Counter:
     services: tuple[str, ...]
     floor: str = ""
     zone: str = ""
+    # its staff's breaks: weekday -> "12:00-13:00" (server/hours.py); the wait estimate
+    # counts on the counter calling nobody then (docs/estimated-wait.md)
+    breaks: dict[str, str] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -211,7 +214,9 @@ class Site:
             "site": site,
             "agencies": [clean(a) for a in self.agencies],
             "services": services,
-            "counters": [clean(c) for c in self.counters],
+            "counters": [
+                {k: v for k, v in clean(c).items() if k != "breaks" or v} for c in self.counters
+            ],
             "displays": [clean(d) for d in self.displays],
         }
 
@@ -369,7 +374,7 @@ def parse(doc: dict[str, Any], source: str = "<config>", site_id: str | None = N
             open=e.get("open", bool, True),
             target_wait_min=e.get("target_wait_min", int, None),
             target_service_min=e.get("target_service_min", int, None),
-            hours=_hours(e),
+            hours=_weekly(e, "hours"),
             booking_sessions=_sessions(e),
             walk_in_share=_share(e),
             booking_days_ahead=e.get("booking_days_ahead", int, 14),
@@ -401,6 +406,7 @@ def parse(doc: dict[str, Any], source: str = "<config>", site_id: str | None = N
             services=e.slugs("services"),
             floor=e.text("floor", "", max_len=20),
             zone=e.slug("zone", ""),
+            breaks=_weekly(e, "breaks") or None,
         )
         if ct.agency not in agency_ids:
             e.fail("agency", f"unknown agency {ct.agency!r}")
@@ -497,19 +503,20 @@ def _holidays(head: _Entry) -> tuple[str, ...]:
     return tuple(sorted(set(values)))
 
 
-def _hours(e: _Entry) -> dict[str, str] | None:
-    table = e.get("hours", dict, None)
+def _weekly(e: _Entry, name: str) -> dict[str, str] | None:
+    """A weekly table (`hours`, `breaks`): weekday -> ranges (server/hours.py)."""
+    table = e.get(name, dict, None)
     if table is None:
         return None
     for day, text in table.items():
         if day not in hours.WEEKDAYS:
-            e.fail("hours", f"{day!r} is not a weekday ({', '.join(hours.WEEKDAYS)})")
+            e.fail(name, f"{day!r} is not a weekday ({', '.join(hours.WEEKDAYS)})")
         if not isinstance(text, str):
-            e.fail("hours", f'{day}: must be a string like "08:00-15:00"')
+            e.fail(name, f'{day}: must be a string like "08:00-15:00"')
         try:
             hours.parse_ranges(text)
         except ValueError as exc:
-            e.fail("hours", f"{day}: {exc}")
+            e.fail(name, f"{day}: {exc}")
     return {d: table[d] for d in hours.WEEKDAYS if d in table}
 
 

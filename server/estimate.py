@@ -51,10 +51,14 @@ class Counter:
     holds one since a time not known); None when it holds nobody (it calls the next
     ticket at once). `share`: the part of
     its calls that go to this service, in (0, 1]: 1 for a counter of this service
-    alone; less when it also serves others and takes the oldest ticket across them."""
+    alone; less when it also serves others and takes the oldest ticket across them.
+    `breaks`: when it calls nobody (its staff's breaks, from the site's configuration)."""
 
     busy_s: float | None = None
     share: float = 1.0
+    # its breaks still ahead today (or under way), (start, end) in seconds from now:
+    # free then, it calls nobody until the end; a visitor held at the start is finished
+    breaks: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +145,14 @@ def fit(
     return Lognormal(math.log(mean) - sigma**2 / 2, sigma)
 
 
+def _back_from_break(breaks: tuple[tuple[float, float], ...], at: float) -> float | None:
+    """When a counter free at `at` calls again, if `at` falls in one of its breaks."""
+    for start, end in breaks:
+        if start <= at < end:
+            return end
+    return None
+
+
 def _quantile(ordered: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
@@ -159,6 +171,7 @@ def estimates(positions: Iterable[int], load: Load) -> dict[int, Estimate]:
     depth = min(wanted[-1], SIMULATED_POSITIONS)
     called: list[list[float]] = [[] for _ in range(depth)]  # position - 1 -> scenarios
     shares = [c.share for c in counters]
+    breaks = [c.breaks for c in counters]
     for k in range(SCENARIOS):
         rng = random.Random(SEED + k)  # a scenario's first positions, however deep it goes
         lognormal, uniform = rng.lognormvariate, rng.random  # the hot loop: no lookups
@@ -173,6 +186,9 @@ def estimates(positions: Iterable[int], load: Load) -> dict[int, Estimate]:
         n = 0
         while n < depth:
             at, i = free[0]  # the counter free first calls next
+            if breaks[i] and (back := _back_from_break(breaks[i], at)) is not None:
+                heapq.heapreplace(free, (back, i))
+                continue
             share = shares[i]
             if share >= 1 or uniform() < share:
                 called[n].append(at)
@@ -226,34 +242,47 @@ def estimate_wait_s(
     return None if found is None else found.wait_s
 
 
+Windows = tuple[tuple[float, float], ...]
+
+
 def load_of(
     service: str,
-    counters: Iterable[tuple[Sequence[str], dict[str, Any] | None]],
+    counters: Iterable[tuple[Sequence[str], dict[str, Any] | None, Windows]],
     waiting: Mapping[str, int],
     times: Mapping[str, Sequence[float]],
     now_ms: int,
     last_n: int = 20,
 ) -> Load:
     """The Load of a service from the stored records: `counters` the (services, stored
-    state) of the counters serving it (None: never used, open and free); `waiting` the
-    queue lengths of those counters' services; `times` their latest service times.
+    state, breaks left today) of the counters serving it (state None: never used, open
+    and free); `waiting` the queue lengths of those counters' services; `times` their
+    latest service times.
 
     A counter holding a ticket is busy since its clock mark (the call, _lib.lua's
     clock_counter), or since a time not known; its share of this service is the
-    service's part of the tickets waiting for it, at least an equal part."""
+    service's part of the tickets waiting for it, at least an equal part. A counter
+    closed or paused during one of its breaks is back at the break's end; closed or
+    paused otherwise, nobody knows when: left out. An open counter free during its break
+    is working: that break is over for it."""
     out: list[Counter] = []
     others: list[str] = []
-    for services, state in counters:
+    for services, state, breaks in counters:
         state = state or {"status": "open", "ticket": None}
-        if service not in services or state.get("status") != "open":
+        if service not in services:
             continue
+        away = any(start <= 0 < end for start, end in breaks)
         busy: float | None = None
-        if state.get("ticket"):
+        if state.get("status") != "open":
+            if not away:
+                continue
+        elif state.get("ticket"):
             mark = state.get("mark_ms")
             busy = max(0.0, (now_ms - mark) / 1000) if isinstance(mark, int | float) else UNKNOWN
+        elif away:
+            breaks = tuple(w for w in breaks if w[0] > 0)
         total = sum(waiting.get(s, 0) for s in services)
         share = waiting.get(service, 0) / total if total else 0.0
-        out.append(Counter(busy, max(share, 1 / len(services))))
+        out.append(Counter(busy, max(share, 1 / len(services)), breaks))
         others += [s for s in services if s != service and s not in others]
     other_s = tuple(t for s in others for t in times.get(s, ())[:last_n])
     return Load(tuple(out), tuple(times.get(service, ())[:last_n]), other_s)

@@ -30,11 +30,10 @@ from typing import Any
 
 from . import domain, metrics, tasks
 from .config import Site
-from .estimate import Load, estimates, parse_times
-from .estimate import load_of as estimate_load
+from .estimate import Load, estimates
 from .eventlog import Queues
 from .guard import text_frame
-from .store import FAILURES, Store
+from .store import FAILURES, Store, service_load_of
 
 log = logging.getLogger("loket.fanout")
 
@@ -175,17 +174,8 @@ def affected_services(site: Site, event: dict[str, Any]) -> Iterable[str]:
 
 def load_of(site: Site, queues: Queues, service_id: str, now_ms: int) -> Load:
     """What a service's estimates are made from (server/estimate.py), from the read."""
-    return estimate_load(
-        service_id,
-        [
-            (c.services, json.loads(raw) if (raw := queues.counters.get(c.id)) else None)
-            for c in site.counters
-            if service_id in c.services
-        ],
-        {s: len(ids) for s, ids in queues.waiting.items()},
-        {s: parse_times(raw) for s, raw in queues.service_times.items()},
-        now_ms,
-    )
+    waiting = {s: len(ids) for s, ids in queues.waiting.items()}
+    return service_load_of(site, service_id, queues.counters, waiting, queues.service_times, now_ms)
 
 
 class Fanout:

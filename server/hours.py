@@ -4,7 +4,9 @@ when it opens next.
 A service's `hours` maps weekdays (`mon` ... `sun`) to one or more ranges
 (`"08:00-15:00"`, `"08:00-12:00,13:00-15:00"`) in the site's local time; a weekday it
 does not name is closed, and a service without `hours` is always open. A site's
-`holidays` are service days (`YYYY-MM-DD`) on which no service takes tickets.
+`holidays` are service days (`YYYY-MM-DD`) on which no service takes tickets. A
+counter's `breaks` (its staff's breaks, e.g. `"12:00-13:00"`) have the same shape; a
+weekday it does not name has none.
 """
 
 from __future__ import annotations
@@ -108,3 +110,25 @@ def next_open(
             if at > local:
                 return at
     return None
+
+
+def windows_left(
+    table: Mapping[str, str] | None, timezone: str, now: datetime
+) -> tuple[tuple[float, float], ...]:
+    """The ranges of `table` on `now`'s local weekday that have not ended yet, as
+    (start, end) in seconds from `now` (a start below 0: under way)."""
+    if not table:
+        return ()
+    local = now.astimezone(ZoneInfo(timezone))
+    midnight = datetime.combine(local.date(), time(0, 0), tzinfo=local.tzinfo)
+    out = []
+    for start, end in _ranges_of(table, local.date()):
+        end_at = (
+            midnight + timedelta(days=1)
+            if end == time.max
+            else datetime.combine(local.date(), end, tzinfo=local.tzinfo)
+        )
+        start_at = datetime.combine(local.date(), start, tzinfo=local.tzinfo)
+        if end_at > local:
+            out.append(((start_at - local).total_seconds(), (end_at - local).total_seconds()))
+    return tuple(out)

@@ -13,7 +13,7 @@ import contextlib
 import json
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -115,6 +115,36 @@ class Idem:
 
 # What a script needs beyond the common keys and arguments, for a given service day.
 Extra = tuple[Sequence[str], Sequence[str]]
+
+
+def service_load_of(
+    site: Site,
+    service_id: str,
+    states: Mapping[str, bytes | str | None],
+    waiting: Mapping[str, int],
+    times: Mapping[str, bytes | str | None],
+    now_ms: int,
+) -> Load:
+    """A service's Load (server/estimate.py) from the stored records: `states` the
+    counters' stored JSON by id, `waiting` the queue lengths, `times` the services'
+    stored lists of latest service times; each counter's breaks left today from the
+    configuration."""
+    now = datetime.fromtimestamp(now_ms / 1000, UTC)
+    return load_of(
+        service_id,
+        [
+            (
+                c.services,
+                json.loads(raw) if (raw := states.get(c.id)) else None,
+                hours.windows_left(c.breaks, site.timezone, now),
+            )
+            for c in site.counters
+            if service_id in c.services
+        ],
+        waiting,
+        {s: parse_times(raw) for s, raw in times.items()},
+        now_ms,
+    )
 
 
 class Store:
@@ -623,14 +653,12 @@ class Store:
         for s in related:
             pipe.zcard(keys.queue(site.id, s))
         states, times, *sizes = await pipe.execute()
-        return load_of(
+        return service_load_of(
+            site,
             service_id,
-            [
-                (c.services, json.loads(raw) if raw else None)
-                for c, raw in zip(serving, states, strict=False)
-            ],
+            {c.id: raw for c, raw in zip(serving, states, strict=False)},
             dict(zip(related, (int(n) for n in sizes), strict=True)),
-            {s: parse_times(raw) for s, raw in zip(related, times, strict=True)},
+            dict(zip(related, times, strict=True)),
             int(self.clock().timestamp() * 1000),
         )
 

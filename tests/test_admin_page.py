@@ -108,11 +108,18 @@ async def test_admin_changes_reach_the_api_and_the_audit_log(
         assert await unlabelled(page) == []
         await form.get_by_label("Zona").fill("b")
         await form.get_by_label("Lantai").fill("2")
+        # Its breaks: Monday copied to Tuesday-Friday, Friday longer (written with dots).
+        breaks = form.locator("fieldset", has_text="Jam istirahat")
+        await breaks.get_by_label("Senin").fill("12:00-13:00")
+        await breaks.get_by_role("button", name="Salin Senin ke Selasa–Jumat").click()
+        await breaks.get_by_label("Jumat").fill("11.30-13.00")
         await form.get_by_role("button", name="Simpan").click()
         await expect(page.locator("#message")).to_have_text("Loket loket-3 disimpan.")
         loket3 = entry(await config_of(http, site), "counters", "loket-3")
         assert loket3["services"] == ["akta", "kk"]
         assert loket3["zone"] == "b" and loket3["floor"] == "2"
+        weekdays = ("mon", "tue", "wed", "thu")
+        assert loket3["breaks"] == {**dict.fromkeys(weekdays, "12:00-13:00"), "fri": "11:30-13:00"}
         await expect(panel.locator('tr[data-id="loket-3"] [data-col="services"]')).to_have_text(
             "akta → kk"
         )

@@ -190,3 +190,33 @@ async def test_kiosk_says_when_a_service_opens_and_prints_the_public_url(
     async with httpx.AsyncClient(base_url=server.url) as http:
         svg = await http.get(f"/qr/{site_id}/{ticket_id}.svg")
     assert svg.content == qr_svg(expected)
+
+
+def test_breaks_left_today_in_seconds_from_now() -> None:
+    breaks = {"mon": "12:00-13:00", "fri": "11:30-13:00,15:00-24:00"}
+    # Monday 2026-11-30, 11:00 in Jakarta: the break starts in an hour, lasts an hour
+    assert hours.windows_left(breaks, TZ, at("2026-11-30T11:00:00")) == ((3600.0, 7200.0),)
+    # during it: started 30 minutes ago, ends in 30; after it: nothing left today
+    assert hours.windows_left(breaks, TZ, at("2026-11-30T12:30:00")) == ((-1800.0, 1800.0),)
+    assert hours.windows_left(breaks, TZ, at("2026-11-30T13:00:00")) == ()
+    # a weekday not named has none; a range to 24:00 ends at midnight
+    assert hours.windows_left(breaks, TZ, at("2026-12-01T12:30:00")) == ()
+    assert hours.windows_left(breaks, TZ, at("2026-12-04T14:00:00")) == ((3600.0, 36000.0),)
+    assert hours.windows_left(None, TZ, at("2026-12-04T14:00:00")) == ()
+
+
+def test_counter_breaks_in_the_configuration() -> None:
+    doc = config.load_demo("h").to_dict()
+    doc["counters"][0]["breaks"] = {"mon": "12:00-13:00", "fri": "11:30-13:00"}
+    site = config.parse(doc)
+    assert site.counters[0].breaks == {"mon": "12:00-13:00", "fri": "11:30-13:00"}
+    assert site.counters[1].breaks is None and "breaks" not in site.to_dict()["counters"][1]
+    assert config.parse(site.to_dict()).to_dict() == site.to_dict()  # round trip
+    counter = doc["counters"][0]["id"]
+    for bad, message in (
+        ({"monday": "12:00-13:00"}, "breaks: 'monday' is not a weekday"),
+        ({"fri": "13:00-11:30"}, "breaks: fri: '13:00-11:30' ends before it starts"),
+    ):
+        doc["counters"][0]["breaks"] = bad
+        with pytest.raises(ConfigError, match=rf'counters\[0\] \(id "{counter}"\): {message}'):
+            config.parse(doc)

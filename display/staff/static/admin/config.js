@@ -65,29 +65,34 @@ function hoursText(hours) {
   return days.map((d) => `${t(`day_${d}`)} ${hours[d]}`).join("; ");
 }
 
-function hoursEditor(hours) {
-  const mode = select("hours_mode", [["always", t("hours_always")], ["weekly", t("hours_weekly")]], hours ? "weekly" : "always");
+// Seven weekday fields of ranges ("08:00-12:00,13:00-15:00"), an empty one for none,
+// and "copy Monday to Tuesday-Friday". read(): {weekday: ranges} of the filled ones.
+function weeklyGrid(prefix, table, fallback, placeholderKey) {
   const inputs = Object.fromEntries(
-    WEEKDAYS.map((d) => [d, input(`hours_${d}`, hours ? hours[d] || "" : d === "sat" || d === "sun" ? "" : "08:00-15:00", { placeholder: t("hours_closed_placeholder"), inputmode: "numeric" })]),
+    WEEKDAYS.map((d) => [d, input(`${prefix}_${d}`, table ? table[d] || "" : fallback(d), { placeholder: t(placeholderKey), inputmode: "numeric" })]),
   );
   const grid = el("div", { className: "hours-grid" }, ...WEEKDAYS.map((d) => field(`day_${d}`, inputs[d])));
   const copy = button("hours_copy_monday", () => {
     for (const d of ["tue", "wed", "thu", "fri"]) inputs[d].value = inputs.mon.value;
   });
-  const weekly = el("div", { className: "hours-weekly" }, grid, copy);
-  const sync = () => (weekly.hidden = mode.value !== "weekly");
-  mode.addEventListener("change", sync);
-  sync();
-  const node = el("fieldset", { className: "hours wide" }, el("legend", {}, t("field_hours")), field("hours_mode", mode, "hours_hint"), weekly);
   return {
-    node,
+    node: el("div", { className: "hours-weekly" }, grid, copy),
     read() {
-      if (mode.value !== "weekly") return undefined;
       const out = {};
       for (const d of WEEKDAYS) if (value(inputs[d])) out[d] = value(inputs[d]).replaceAll(".", ":");
       return out;
     },
   };
+}
+
+function hoursEditor(hours) {
+  const mode = select("hours_mode", [["always", t("hours_always")], ["weekly", t("hours_weekly")]], hours ? "weekly" : "always");
+  const weekly = weeklyGrid("hours", hours, (d) => (d === "sat" || d === "sun" ? "" : "08:00-15:00"), "hours_closed_placeholder");
+  const sync = () => (weekly.node.hidden = mode.value !== "weekly");
+  mode.addEventListener("change", sync);
+  sync();
+  const node = el("fieldset", { className: "hours wide" }, el("legend", {}, t("field_hours")), field("hours_mode", mode, "hours_hint"), weekly.node);
+  return { node, read: () => (mode.value === "weekly" ? weekly.read() : undefined) };
 }
 
 function services(ui) {
@@ -229,6 +234,7 @@ const counters = {
     { key: "field_call_order", cell: (c) => el("td", { "data-col": "services" }, c.services.join(" → ")) },
     { key: "field_zone", cell: (c) => text(c.zone) },
     { key: "field_floor", cell: (c) => text(c.floor) },
+    { key: "field_breaks", cell: (c) => el("td", { className: "hours-cell" }, c.breaks ? hoursText(c.breaks) : "—") },
   ],
   form(entry, config) {
     const id = idField(entry);
@@ -237,9 +243,16 @@ const counters = {
     const order = callOrder(entry, config, agency);
     const zone = input("zone", entry ? entry.zone : "", { className: "short" });
     const floor = input("floor", entry ? entry.floor : "", { className: "short" });
+    const breaks = weeklyGrid("breaks", entry ? entry.breaks : null, () => "", "breaks_none_placeholder");
+    const breaksNode = el("fieldset", { className: "hours wide" }, el("legend", {}, t("field_breaks")), el("small", { className: "muted" }, t("breaks_hint")), breaks.node);
     return {
-      nodes: [id.nodeField, field("field_name", name), field("field_agency", agency), field("field_zone", zone, "zone_hint"), field("field_floor", floor), order.node],
-      read: () => ({ id: value(id.node), name: value(name), agency: agency.value, services: order.read(), zone: value(zone) || null, floor: value(floor) || null }),
+      nodes: [id.nodeField, field("field_name", name), field("field_agency", agency), field("field_zone", zone, "zone_hint"), field("field_floor", floor), order.node, breaksNode],
+      read() {
+        const entryOut = { id: value(id.node), name: value(name), agency: agency.value, services: order.read(), zone: value(zone) || null, floor: value(floor) || null };
+        const table = breaks.read();
+        if (Object.keys(table).length) entryOut.breaks = table;
+        return entryOut;
+      },
     };
   },
 };
