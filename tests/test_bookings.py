@@ -396,8 +396,7 @@ def test_phone_tickets(live: LiveServer, tmp_path: Path) -> None:
         assert refused.status_code == 403
         assert refused.json()["error"]["code"] == "remote_ticket_not_allowed"
         statuses = [
-            c.post(f"{base}/phone-tickets", json={"service": "umum"}).status_code
-            for _ in range(3)
+            c.post(f"{base}/phone-tickets", json={"service": "umum"}).status_code for _ in range(3)
         ]
         assert statuses == [201, 201, 429]  # three per address in ten minutes
 

@@ -35,9 +35,7 @@ async def test_a_service_closed_now_says_when_it_opens(
                 "hours": {weekday: f"{opens:%H:%M}-23:59"},
             }
         ],
-        "counters": [
-            {"id": "loket-1", "name": "Loket 1", "agency": "dinas", "services": ["umum"]}
-        ],
+        "counters": [{"id": "loket-1", "name": "Loket 1", "agency": "dinas", "services": ["umum"]}],
     }
     path = tmp_path / "jam.toml"
     path.write_text(tomli_w.dumps(doc), encoding="utf-8")
