@@ -307,3 +307,28 @@ async def test_unknown_site_and_malformed_booking_are_404(live: LiveServer) -> N
         assert "script-src 'self'" in ok.headers["content-security-policy"]
         assert "unsafe-inline" not in ok.headers["content-security-policy"]
         assert ok.headers["cache-control"] == "no-store"
+
+
+async def test_the_language_switch_works_with_storage_blocked(
+    live: LiveServer, page: Page
+) -> None:
+    """Private mode may refuse localStorage: the choice is then not remembered, but the
+    page still switches (and does not fail)."""
+    site = live.new_site()
+    problems = await watch_console(page)
+    await page.add_init_script(
+        """(() => {
+          const deny = () => { throw new DOMException("blocked", "SecurityError"); };
+          Storage.prototype.getItem = deny;
+          Storage.prototype.setItem = deny;
+        })()"""
+    )
+    await page.goto(f"{live.url}/book/{site}")
+    await expect(page.get_by_role("heading", name="Pilih instansi")).to_be_visible()
+    await page.get_by_role("button", name="English").click()
+    await expect(page.get_by_role("heading", name="Choose an agency")).to_be_visible()
+    await expect(page.get_by_role("button", name="Bahasa Indonesia")).to_be_visible()
+    assert await page.evaluate("document.documentElement.lang") == "en"
+    await page.get_by_role("button", name="Bahasa Indonesia").click()
+    await expect(page.get_by_role("heading", name="Pilih instansi")).to_be_visible()
+    assert not problems, problems

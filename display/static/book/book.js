@@ -10,7 +10,7 @@
 import { ApiError, api, retrying } from "../common/api.js";
 import { clear, el, show } from "../ticket/dom.js";
 import { formatDate } from "../ticket/format.js";
-import { applyStatic, bindSwitch, getLang, translator } from "../ticket/i18n.js";
+import { applyStatic, bindSwitch, getLang, translator } from "../common/i18n.js";
 import { qrSvg } from "../common/qr.js";
 import { STRINGS } from "./strings.js";
 

@@ -4,7 +4,7 @@
 
 import { ApiError, retrying } from "../common/api.js";
 import { clear, show } from "../ticket/dom.js";
-import { getLang } from "../ticket/i18n.js";
+import { getLang } from "../common/i18n.js";
 import { agencyTiles, availability, matches, serviceButtons } from "./catalogue.js";
 import { issued } from "./issued.js";
 import { keys } from "./keyboard.js";

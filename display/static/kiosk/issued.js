@@ -2,7 +2,7 @@
 // booking's checked in), shown and printed at once, and its return timer: back to the
 // start 10 s after the ticket, counted afresh while the visitor still touches the screen.
 
-import { getLang } from "../ticket/i18n.js";
+import { getLang } from "../common/i18n.js";
 import { addScreen, go, reset } from "./screens.js";
 import { $, config, t, view } from "./state.js";
 import { printTicket, renderTicket } from "./ticket.js";

@@ -11,7 +11,7 @@
 // clock and the idle reset.
 
 import { formatDate, formatTime } from "../ticket/format.js";
-import { applyStatic, bindSwitch, getLang } from "../ticket/i18n.js";
+import { applyStatic, bindSwitch, getLang } from "../common/i18n.js";
 import { bindCheckIn } from "./booking.js";
 import { bindChooser, renderServices } from "./chooser.js";
 import { bindTicketScreen, countdown, holdTicket } from "./issued.js";

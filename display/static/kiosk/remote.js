@@ -5,7 +5,7 @@
 
 import { api, retrying } from "../common/api.js";
 import { clear, el, show } from "../ticket/dom.js";
-import { getLang } from "../ticket/i18n.js";
+import { getLang } from "../common/i18n.js";
 import { availability, serviceButtons } from "./catalogue.js";
 import { localNow } from "./hours.js";
 import { explainRemote } from "./messages.js";

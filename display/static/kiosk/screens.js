@@ -4,7 +4,7 @@
 // the scroll cue.
 
 import { show } from "../ticket/dom.js";
-import { applyStatic, getLang, setLang } from "../ticket/i18n.js";
+import { applyStatic, getLang, setLang } from "../common/i18n.js";
 import { $, hasBookings, t, view } from "./state.js";
 
 const NOTICE_MS = 10_000;

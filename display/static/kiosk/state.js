@@ -1,7 +1,7 @@
 // What the kiosk's modules share: the page's configuration (the data- attributes of
 // #kiosk), the view state, the words, and the site's opening-hours context.
 
-import { getLang, translator } from "../ticket/i18n.js";
+import { getLang, translator } from "../common/i18n.js";
 import { opensAt } from "./messages.js";
 import { STRINGS } from "./strings.js";
 

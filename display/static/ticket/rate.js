@@ -5,7 +5,7 @@
 
 import { EventStream } from "../common/connection.js";
 import { clear, el, show } from "./dom.js";
-import { applyStatic, bindSwitch, translator } from "./i18n.js";
+import { applyStatic, bindSwitch, translator } from "../common/i18n.js";
 import { STRINGS } from "./strings.js";
 import { Survey } from "./survey.js";
 

@@ -10,7 +10,7 @@ import { EventStream } from "../common/connection.js";
 import { PhoneAlert } from "./alert.js";
 import { show } from "./dom.js";
 import { formatDate, formatTime } from "./format.js";
-import { applyStatic, bindSwitch, getLang, translator } from "./i18n.js";
+import { applyStatic, bindSwitch, getLang, translator } from "../common/i18n.js";
 import { STRINGS } from "./strings.js";
 import { Survey } from "./survey.js";
 

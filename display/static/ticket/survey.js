@@ -10,7 +10,7 @@
 
 import { ApiError, api, retrying } from "../common/api.js";
 import { clear, el } from "./dom.js";
-import { getLang } from "./i18n.js";
+import { getLang } from "../common/i18n.js";
 
 const SCORES = [1, 2, 3, 4];
 

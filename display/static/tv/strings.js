@@ -1,7 +1,8 @@
-// The TV's words in Indonesian (default) and English; the choice is kept in localStorage.
+// The TV's words in Indonesian (default) and English; the choice is the device's
+// (common/i18n.js), unless the URL asks for one (?lang=en, not remembered).
 // Announcements are always Indonesian: they follow the site's template.
 
-const STORAGE_KEY = "loket.lang";
+import { applyStatic, getLang, setLang } from "../common/i18n.js";
 
 export const STRINGS = {
   id: {
@@ -56,14 +57,8 @@ export const STRINGS = {
 
 export class Strings {
   constructor() {
-    let stored = null;
-    try {
-      stored = localStorage.getItem(STORAGE_KEY);
-    } catch {
-      stored = null;
-    }
     const asked = new URLSearchParams(location.search).get("lang");
-    this.lang = STRINGS[asked] ? asked : STRINGS[stored] ? stored : "id";
+    this.lang = STRINGS[asked] ? asked : getLang();
   }
 
   t(key) {
@@ -71,20 +66,13 @@ export class Strings {
   }
 
   toggle() {
-    this.lang = this.lang === "id" ? "en" : "id";
-    try {
-      localStorage.setItem(STORAGE_KEY, this.lang);
-    } catch {
-      /* private mode: the choice lasts this page */
-    }
+    this.lang = setLang(this.lang === "id" ? "en" : "id");
     return this.lang;
   }
 
   // Fills every [data-i18n] element under root with its text.
   apply(root) {
+    applyStatic(root, (key) => this.t(key));
     document.documentElement.lang = this.lang;
-    for (const element of root.querySelectorAll("[data-i18n]")) {
-      element.textContent = this.t(element.dataset.i18n);
-    }
   }
 }
