@@ -112,23 +112,29 @@ def next_open(
     return None
 
 
+def windows_today(
+    table: Mapping[str, str] | None, timezone: str, now: datetime
+) -> tuple[tuple[float, float], ...]:
+    """The ranges of `table` on `now`'s local weekday, as (start, end) in seconds from
+    `now` (below 0: in the past)."""
+    if not table:
+        return ()
+    local = now.astimezone(ZoneInfo(timezone))
+    day = local.date()
+
+    def at(moment: time) -> float:
+        if moment == time.max:  # 24:00
+            return (
+                datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=local.tzinfo) - local
+            ).total_seconds()
+        return (datetime.combine(day, moment, tzinfo=local.tzinfo) - local).total_seconds()
+
+    return tuple((at(start), at(end)) for start, end in _ranges_of(table, day))
+
+
 def windows_left(
     table: Mapping[str, str] | None, timezone: str, now: datetime
 ) -> tuple[tuple[float, float], ...]:
     """The ranges of `table` on `now`'s local weekday that have not ended yet, as
     (start, end) in seconds from `now` (a start below 0: under way)."""
-    if not table:
-        return ()
-    local = now.astimezone(ZoneInfo(timezone))
-    midnight = datetime.combine(local.date(), time(0, 0), tzinfo=local.tzinfo)
-    out = []
-    for start, end in _ranges_of(table, local.date()):
-        end_at = (
-            midnight + timedelta(days=1)
-            if end == time.max
-            else datetime.combine(local.date(), end, tzinfo=local.tzinfo)
-        )
-        start_at = datetime.combine(local.date(), start, tzinfo=local.tzinfo)
-        if end_at > local:
-            out.append(((start_at - local).total_seconds(), (end_at - local).total_seconds()))
-    return tuple(out)
+    return tuple(w for w in windows_today(table, timezone, now) if w[1] > 0)

@@ -8,14 +8,15 @@ every figure), and answer as JSON, CSV or XLSX.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from . import domain, export, ikm, measure
+from . import domain, export, hours, ikm, measure
 from .api import Json, principal_of, reader_site, site_of
 from .auth import Principal, require, sees_ids
 from .config import Site
@@ -29,6 +30,8 @@ MEDIA = {
 }
 LONG_CALL_S = 5 * 60  # called and not started this long: the visitor may not have heard
 LONG_PAUSE_S = 30 * 60
+BREAK_GRACE_S = 5 * 60  # a counter still away this long after its break ended
+BREAK_EARLY_S = 15 * 60  # one that stopped this long before its break began left for it
 
 
 def _store(request: Request) -> Store:
@@ -208,6 +211,8 @@ async def floor(store: Store, site: Site, with_id: bool) -> dict[str, Any]:
     for c in site.counters:
         record = raw["counters"].get(c.id) or {"status": domain.OPEN}
         held = raw["tickets"].get(record.get("ticket") or "")
+        breaks = hours.windows_today(c.breaks, site.timezone, now)
+        on_break = next((end for start, end in breaks if start <= 0 < end), None)
         counters.append(
             {
                 "id": c.id,
@@ -218,8 +223,11 @@ async def floor(store: Store, site: Site, with_id: bool) -> dict[str, Any]:
                 "since": record.get("since"),
                 "officer": record.get("officer"),
                 "ticket": domain.optional_ticket_view(held, with_id=with_id),
+                "break_until": None if on_break is None else _local(now, on_break, site),
             }
         )
+        if record["status"] != domain.OPEN:
+            alerts += _break_over(c.name, c.id, breaks, record.get("since"), now, site)
         if held and held["status"] == domain.CALLED:
             waited = _seconds_since(held.get("called_at"), now) or 0
             if waited >= LONG_CALL_S:
@@ -233,7 +241,7 @@ async def floor(store: Store, site: Site, with_id: bool) -> dict[str, Any]:
                     )
                 )
         paused = _seconds_since(record.get("since"), now) or 0
-        if record["status"] == domain.PAUSED and paused >= LONG_PAUSE_S:
+        if record["status"] == domain.PAUSED and paused >= LONG_PAUSE_S and on_break is None:
             alerts.append(
                 _alert(
                     "long_pause", "warning", f"{c.name} dijeda {paused // 60} menit.", counter=c.id
@@ -295,6 +303,37 @@ async def floor(store: Store, site: Site, with_id: bool) -> dict[str, Any]:
 
 def _alert(kind: str, severity: str, message: str, **about: str) -> dict[str, Any]:
     return {"kind": kind, "severity": severity, "message": message, **about}
+
+
+def _local(now: datetime, offset_s: float, site: Site) -> str:
+    return domain.local_iso(now + timedelta(seconds=offset_s), site.timezone)
+
+
+def _break_over(
+    name: str,
+    counter_id: str,
+    breaks: tuple[tuple[float, float], ...],
+    since: str | None,
+    now: datetime,
+    site: Site,
+) -> list[dict[str, Any]]:
+    """A counter paused or closed for one of today's breaks, still away BREAK_GRACE_S
+    after it ended. Paused or closed long before the break (for the day, say): none."""
+    stopped = -(_seconds_since(since, now) or 0)  # when it stopped, seconds from now
+    ended = [
+        end for start, end in breaks if end <= -BREAK_GRACE_S and stopped >= start - BREAK_EARLY_S
+    ]
+    if not ended:
+        return []
+    at = (now + timedelta(seconds=ended[-1])).astimezone(ZoneInfo(site.timezone))
+    return [
+        _alert(
+            "break_over",
+            "warning",
+            f"{name} belum buka lagi; istirahatnya selesai pukul {at:%H.%M}.",
+            counter=counter_id,
+        )
+    ]
 
 
 async def get_monitor(request: Request) -> Response:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
-from server import config, hours
+from server import config, hours, reports
 from server.errors import ConfigError, Conflict
 from server.store import Store
 from tests.conftest import ADMIN_TOKEN, FakeClock, LiveServer, fresh_site_id
@@ -220,3 +220,38 @@ def test_counter_breaks_in_the_configuration() -> None:
         doc["counters"][0]["breaks"] = bad
         with pytest.raises(ConfigError, match=rf'counters\[0\] \(id "{counter}"\): {message}'):
             config.parse(doc)
+
+
+async def test_the_monitor_knows_a_counters_break(store: Store, clock: FakeClock) -> None:
+    """During its break a paused counter shows when it is back and raises no long-pause
+    alert; still away five minutes after its break: `break_over`. One closed long
+    before its break (for the day) raises none."""
+    doc = config.load_demo("h").to_dict()
+    first, second = doc["counters"][0]["id"], doc["counters"][1]["id"]
+    for counter in doc["counters"][:2]:
+        counter["breaks"] = {"mon": "12:00-13:00"}
+    site = config.parse(doc, site_id=fresh_site_id("h"))
+    await store.load_config(site)
+    clock.now = at("2026-11-30T09:00:00")  # a Monday
+    await store.counter_action(site, second, "close", idem=None)
+    clock.now = at("2026-11-30T11:58:00")
+    await store.counter_action(site, first, "pause", idem=None)
+
+    def about(doc: dict[str, Any], counter: str) -> tuple[Any, list[str]]:
+        state = next(c for c in doc["counters"] if c["id"] == counter)
+        kinds = [a["kind"] for a in doc["alerts"] if a.get("counter") == counter]
+        return state["break_until"], kinds
+
+    clock.now = at("2026-11-30T12:45:00")  # paused 47 minutes, within its break
+    floor = await reports.floor(store, site, with_id=False)
+    assert about(floor, first) == ("2026-11-30T13:00:00+07:00", [])
+    assert about(floor, second) == ("2026-11-30T13:00:00+07:00", [])
+    clock.now = at("2026-11-30T13:04:00")  # inside the grace
+    floor = await reports.floor(store, site, with_id=False)
+    assert about(floor, first) == (None, ["long_pause"])
+    clock.now = at("2026-11-30T13:06:00")
+    floor = await reports.floor(store, site, with_id=False)
+    assert about(floor, first) == (None, ["break_over", "long_pause"])
+    message = next(a["message"] for a in floor["alerts"] if a["kind"] == "break_over")
+    assert message.endswith("istirahatnya selesai pukul 13.00.")
+    assert about(floor, second) == (None, [])  # closed at 09:00: not for the break

@@ -127,6 +127,42 @@ async def test_a_queue_over_its_target_is_red(server: Any, page: Page, tmp_path:
     await expect(page.locator('#queues tr[data-breach="true"]')).to_have_count(1)
 
 
+async def test_a_counter_away_for_its_break_says_until_when(
+    server: Any, page: Page, tmp_path: Path
+) -> None:
+    """The server decides `break_until` and the `break_over` alert (tests/test_hours.py);
+    the page shows when a paused counter is due back, and the alert."""
+    site = staff_site(server, tmp_path)
+    server.user("supri-i", PASSWORD, role="supervisor", site=site)
+
+    async def on_break(route: Route) -> None:
+        answer = await route.fetch()
+        doc = await answer.json()
+        for counter in doc["counters"]:
+            if counter["id"] == "loket-1":
+                counter.update(status="paused", break_until="2026-11-30T13:00:00+07:00")
+        doc["alerts"].append(
+            {
+                "kind": "break_over",
+                "severity": "warning",
+                "message": "Loket 2 belum buka lagi; istirahatnya selesai pukul 13.00.",
+                "counter": "loket-2",
+            }
+        )
+        await route.fulfill(response=answer, body=json.dumps(doc))
+
+    await page.route(f"**/api/v1/sites/{site}/monitor", on_break)
+    await staff_login(page, f"{server.url}/monitor/{site}", "supri-i")
+    loket1 = page.locator('#counters tr[data-counter="loket-1"]')
+    await expect(loket1.locator('[data-role="break"]')).to_have_text("istirahat s.d. 13.00")
+    loket2 = page.locator('#counters tr[data-counter="loket-2"]')
+    await expect(loket2).to_be_visible()
+    await expect(loket2.locator('[data-role="break"]')).to_have_count(0)
+    await expect(page.locator('#alerts [data-kind="break_over"]')).to_have_text(
+        "Loket 2 belum buka lagi; istirahatnya selesai pukul 13.00."
+    )
+
+
 async def test_only_supervisors_of_the_site_and_admins(
     server: Any, page: Page, tmp_path: Path
 ) -> None:

@@ -130,7 +130,15 @@ function renderCounters() {
         { "data-counter": counter.id, "data-status": counter.status },
         el("th", { scope: "row" }, counter.name, counter.zone ? el("small", { className: "muted" }, ` · ${counter.zone}`) : null),
         el("td", {}, agencies.get(counter.agency) || counter.agency || "–"),
-        el("td", {}, el("span", { className: `chip chip-${counter.status}`, "data-role": "status" }, t(`status_${counter.status}`))),
+        el(
+          "td",
+          {},
+          el("span", { className: `chip chip-${counter.status}`, "data-role": "status" }, t(`status_${counter.status}`)),
+          // Away for its scheduled break: when it is due back.
+          counter.status !== "open" && counter.break_until
+            ? el("small", { className: "muted", "data-role": "break" }, ` ${t("on_break_until", { time: timeOfDay(counter.break_until, timeZone) })}`)
+            : null,
+        ),
         el("td", {}, counter.officer || "–"),
         ticketCell,
         el("td", { className: "num live", "data-since": from || "" }, since(from)),
