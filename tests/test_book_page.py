@@ -309,9 +309,7 @@ async def test_unknown_site_and_malformed_booking_are_404(live: LiveServer) -> N
         assert ok.headers["cache-control"] == "no-store"
 
 
-async def test_the_language_switch_works_with_storage_blocked(
-    live: LiveServer, page: Page
-) -> None:
+async def test_the_language_switch_works_with_storage_blocked(live: LiveServer, page: Page) -> None:
     """Private mode may refuse localStorage: the choice is then not remembered, but the
     page still switches (and does not fail)."""
     site = live.new_site()

@@ -210,7 +210,7 @@ def test_counter_breaks_in_the_configuration() -> None:
     doc["counters"][0]["breaks"] = {"mon": "12:00-13:00", "fri": "11:30-13:00"}
     site = config.parse(doc)
     assert site.counters[0].breaks == {"mon": "12:00-13:00", "fri": "11:30-13:00"}
-    assert site.counters[1].breaks is None and "breaks" not in site.to_dict()["counters"][1]
+    assert site.counters[2].breaks is None and "breaks" not in site.to_dict()["counters"][2]
     assert config.parse(site.to_dict()).to_dict() == site.to_dict()  # round trip
     counter = doc["counters"][0]["id"]
     for bad, message in (
